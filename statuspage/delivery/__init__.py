@@ -1,0 +1,1 @@
+"""The delivery engine: claim rows from the outbox, send, record the outcome."""

@@ -1,0 +1,2 @@
+def load_demo() -> str:
+    return "demo not built yet"

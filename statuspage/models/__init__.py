@@ -1,0 +1,23 @@
+"""The domain model. Import from here: `from statuspage.models import Incident`."""
+from .admin import ROLES, AdminUser, ApiToken, AuditEntry
+from .base import SoftDeleteMixin, UTCDateTime, utcnow
+from .component import COMPONENT_SEVERITY, COMPONENT_STATUSES, Component, ComponentGroup
+from .delivery import DELIVERY_STATUSES, FINAL_STATUSES, Delivery
+from .incident import (
+    CLOSED_STATUSES,
+    IMPACTS,
+    INCIDENT_STATUSES,
+    MAINTENANCE_STATUSES,
+    VISIBILITIES,
+    Incident,
+    IncidentComponent,
+    IncidentUpdate,
+    Template,
+    incident_tenant,
+)
+from .site import Setting, SiteState
+from .subscriber import CHANNELS, Subscriber, subscriber_component
+from .tenant import Tenant
+from .upstream import UPSTREAM_KINDS, UpstreamEntry, UpstreamFeed
+
+__all__ = [name for name in dir() if not name.startswith("_")]

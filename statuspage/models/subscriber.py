@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import SoftDeleteMixin, TimestampMixin, UTCDateTime
+
+CHANNELS = ("email", "sms", "webhook")
+
+subscriber_component = Table(
+    "subscriber_component",
+    db.metadata,
+    Column("subscriber_id", ForeignKey("subscriber.id", ondelete="CASCADE"), primary_key=True),
+    Column("component_id", ForeignKey("component.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Subscriber(TimestampMixin, SoftDeleteMixin, db.Model):
+    """One destination on one channel: an email address, an E.164 number or a webhook URL.
+
+    Unique per (channel, address, tenant); `tenant_id` NULL means the main page.
+    `all_components` true: every component, else the rows of subscriber_component.
+    """
+
+    __tablename__ = "subscriber"
+    __table_args__ = (
+        Index("uq_subscriber_destination", "channel", "address", func.coalesce(Column("tenant_id"), 0), unique=True),
+        Index("ix_subscriber_fanout", "tenant_id", "confirmed", "opted_out"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)
+    address: Mapped[str] = mapped_column(String(500), nullable=False)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), nullable=True)
+    locale: Mapped[str] = mapped_column(String(16), default="en", nullable=False)
+    all_components: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # Denormalised flags so the fan-out query filters on plain booleans.
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The admins' own audience for drills and "send a test".
+    test_audience: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False, index=True)
+    # Random token for manage/unsubscribe links.
+    token: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    confirm_code_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    confirm_attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    confirm_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    webhook_secret: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    source: Mapped[str] = mapped_column(String(16), default="web", nullable=False)
+
+    tenant: Mapped["Tenant | None"] = relationship()  # noqa: F821
+    components: Mapped[list["Component"]] = relationship(secondary=subscriber_component)  # noqa: F821
+
+    def __repr__(self) -> str:
+        return f"<Subscriber {self.id} {self.channel}:{self.address}>"

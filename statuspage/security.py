@@ -1,0 +1,27 @@
+"""Security headers on every response: a strict CSP with no inline script."""
+from __future__ import annotations
+
+from flask import Flask, request
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+EMBEDDABLE = ("/embed", "/badge.svg")
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(resp):
+        h = resp.headers
+        embeddable = request.path.startswith(EMBEDDABLE)
+        h.setdefault("Content-Security-Policy", CSP.replace("frame-ancestors 'none'", "frame-ancestors *") if embeddable else CSP)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if not embeddable:
+            h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.is_secure:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.path.startswith("/admin") or request.path.startswith("/api/admin"):
+            h["Cache-Control"] = "no-store"
+        return resp

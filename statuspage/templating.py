@@ -1,0 +1,80 @@
+"""Jinja filters and globals shared by every page and message."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Flask, current_app
+from flask_babel import format_datetime, get_locale, lazy_gettext as _l
+
+from .markdown import render_markdown
+
+COMPONENT_STATUS_LABELS = {
+    "operational": _l("Operational"),
+    "degraded_performance": _l("Degraded performance"),
+    "partial_outage": _l("Partial outage"),
+    "major_outage": _l("Major outage"),
+    "under_maintenance": _l("Under maintenance"),
+    "unknown": _l("Unknown"),
+}
+INCIDENT_STATUS_LABELS = {
+    "investigating": _l("Investigating"),
+    "identified": _l("Identified"),
+    "monitoring": _l("Monitoring"),
+    "resolved": _l("Resolved"),
+    "postmortem": _l("Postmortem"),
+    "scheduled": _l("Scheduled"),
+    "in_progress": _l("In progress"),
+    "verifying": _l("Verifying"),
+    "completed": _l("Completed"),
+}
+IMPACT_LABELS = {
+    "none": _l("No impact"),
+    "minor": _l("Minor"),
+    "major": _l("Major"),
+    "critical": _l("Critical"),
+}
+INDICATOR_LABELS = {
+    "none": _l("All Systems Operational"),
+    "minor": _l("Minor Service Outage"),
+    "major": _l("Partial System Outage"),
+    "critical": _l("Major System Outage"),
+    "maintenance": _l("Service Under Maintenance"),
+}
+
+
+def locale_code() -> str:
+    loc = get_locale()
+    if loc is None:
+        return "en"
+    return "zh_Hans" if loc.language == "zh" else str(loc.language)
+
+
+def html_lang() -> str:
+    return "zh-Hans" if locale_code() == "zh_Hans" else "en"
+
+
+def fmt_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return format_datetime(value, fmt)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["dt"] = fmt_datetime
+    app.jinja_env.filters["component_status"] = lambda s: COMPONENT_STATUS_LABELS.get(s, s)
+    app.jinja_env.filters["incident_status"] = lambda s: INCIDENT_STATUS_LABELS.get(s, s)
+    app.jinja_env.filters["impact_label"] = lambda s: IMPACT_LABELS.get(s, s)
+    app.jinja_env.filters["isoformat"] = lambda d: d.isoformat() if d else ""
+
+    @app.context_processor
+    def _globals():
+        return {
+            "site_name": current_app.config.get("SITE_NAME", "Status"),
+            "public_base_url": current_app.config["PUBLIC_BASE_URL"],
+            "locale_code": locale_code,
+            "html_lang": html_lang,
+            "indicator_labels": INDICATOR_LABELS,
+        }
