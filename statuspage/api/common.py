@@ -1,0 +1,68 @@
+"""What every admin API module shares: token auth by role, JSON errors, body parsing."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, jsonify, request
+
+from ..models import ROLE_RANK
+
+
+class ApiError(Exception):
+    """Raised anywhere under /api/admin/v1; rendered as {"error": {"code", "message"}}."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+    def response(self):
+        body = {"error": {"code": self.code, "message": self.message}}
+        if self.details:
+            body["error"]["details"] = self.details
+        resp = jsonify(body)
+        resp.status_code = self.status
+        return resp
+
+
+def require_role(role: str):
+    """Bearer-token auth; the token's role must be at least `role`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            from ..services.accounts import authenticate_token
+            from ..extensions import db
+
+            header = request.headers.get("Authorization", "")
+            scheme, _, raw = header.partition(" ")
+            if scheme.lower() != "bearer" or not raw.strip():
+                raise ApiError(401, "unauthorized", "Send an API token as 'Authorization: Bearer <token>'.")
+            token = authenticate_token(raw.strip())
+            if token is None:
+                raise ApiError(401, "unauthorized", "This API token is not valid or has been revoked.")
+            effective = min(ROLE_RANK.get(token.role, -1), ROLE_RANK.get(token.user.role, -1))
+            if effective < ROLE_RANK[role]:
+                raise ApiError(403, "forbidden", f"This action needs the '{role}' role; the token has '{token.role}'.")
+            g.actor = token.user.email
+            g.actor_user_id = token.user_id
+            g.actor_via = "api"
+            g.api_token = token
+            db.session.commit()  # record last_used_at even if the view fails
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400/415 that says what is wrong."""
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "Send a JSON body with 'Content-Type: application/json'.")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_request", "The body must be a JSON object.")
+    return data
