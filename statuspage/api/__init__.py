@@ -1,5 +1,13 @@
 from flask import Blueprint
 
+from .common import ApiError
+
 bp = Blueprint("api", __name__)
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return exc.response()
+
 
 from . import routes  # noqa: E402,F401
