@@ -1,5 +1,5 @@
 """The domain model. Import from here: `from statuspage.models import Incident`."""
-from .admin import ROLES, AdminUser, ApiToken, AuditEntry
+from .admin import ROLE_RANK, ROLES, AdminUser, ApiToken, AuditEntry
 from .base import SoftDeleteMixin, UTCDateTime, utcnow
 from .component import COMPONENT_SEVERITY, COMPONENT_STATUSES, Component, ComponentGroup
 from .delivery import DELIVERY_STATUSES, FINAL_STATUSES, Delivery
