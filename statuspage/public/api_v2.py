@@ -1,3 +1,118 @@
-from flask import Blueprint
+"""Statuspage-compatible public API v2, for the main page and under `/t/<slug>/`."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, request
+
+from ..cache import cached_response, current_version
+from ..models import utcnow
+from ..services import status as site_status
+from ..services import visibility as vis
+from . import serializers as ser
+from .access import Scope, resolve_scope
+from .rendering import cache_parts
 
 bp = Blueprint("api_v2", __name__)
+
+RECENT_LIMIT = 50
+JSON = "application/json"
+
+
+def _route(name: str):
+    def register(fn):
+        endpoint = fn.__name__
+        bp.add_url_rule(f"/api/v2/{name}", endpoint, fn, defaults={"slug": None}, methods=["GET"])
+        bp.add_url_rule(f"/t/<slug>/api/v2/{name}", endpoint, fn, methods=["GET"])
+        return fn
+    return register
+
+
+def _answer(slug: str | None, build):
+    """Check the Accept header and access, then serve `build(scope)` as cached JSON."""
+    # No Accept header means anything goes; one that rules JSON out gets a 406.
+    if request.accept_mimetypes and request.accept_mimetypes.best_match([JSON]) is None:
+        abort(406)
+    scope = resolve_scope(slug)
+
+    def render() -> bytes:
+        return json.dumps(build(scope), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    return cached_response(("json", *cache_parts(scope)), render, mimetype=JSON, private=scope.private)
+
+
+def _page(scope: Scope) -> dict:
+    version = current_version()
+    return ser.page(scope, version[1] if version else utcnow())
+
+
+def _indicator(scope: Scope) -> str:
+    return site_status.overall_indicator(vis.visible_components(scope.viewer, for_display=False),
+                                         vis.active_incidents(scope.viewer))
+
+
+def _incidents(scope: Scope, items) -> list[dict]:
+    visible = vis.visible_component_ids(scope.viewer)
+    return [ser.incident(scope, i, visible) for i in items]
+
+
+def _maintenances_now(scope: Scope) -> list:
+    now = utcnow()
+    return vis.active_maintenances(scope.viewer, now) + vis.upcoming_maintenances(scope.viewer, now)
+
+
+@_route("summary.json")
+def summary(slug):
+    return _answer(slug, lambda scope: {
+        "page": _page(scope),
+        "components": ser.components(scope, vis.visible_components(scope.viewer, for_display=False)),
+        "incidents": _incidents(scope, vis.active_incidents(scope.viewer)),
+        "scheduled_maintenances": _incidents(scope, _maintenances_now(scope)),
+        "status": ser.status(_indicator(scope)),
+    })
+
+
+@_route("status.json")
+def status(slug):
+    return _answer(slug, lambda scope: {"page": _page(scope), "status": ser.status(_indicator(scope))})
+
+
+@_route("components.json")
+def components(slug):
+    return _answer(slug, lambda scope: {
+        "page": _page(scope),
+        "components": ser.components(scope, vis.visible_components(scope.viewer, for_display=False)),
+    })
+
+
+@_route("incidents.json")
+def incidents(slug):
+    return _answer(slug, lambda scope: {
+        "page": _page(scope), "incidents": _incidents(scope, vis.recent_incidents(scope.viewer, RECENT_LIMIT))})
+
+
+@_route("incidents/unresolved.json")
+def incidents_unresolved(slug):
+    return _answer(slug, lambda scope: {
+        "page": _page(scope), "incidents": _incidents(scope, vis.active_incidents(scope.viewer))})
+
+
+@_route("scheduled-maintenances.json")
+def maintenances(slug):
+    return _answer(slug, lambda scope: {
+        "page": _page(scope),
+        "scheduled_maintenances": _incidents(scope, vis.recent_incidents(scope.viewer, RECENT_LIMIT, "maintenance"))})
+
+
+@_route("scheduled-maintenances/upcoming.json")
+def maintenances_upcoming(slug):
+    return _answer(slug, lambda scope: {
+        "page": _page(scope),
+        "scheduled_maintenances": _incidents(scope, vis.upcoming_maintenances(scope.viewer, utcnow()))})
+
+
+@_route("scheduled-maintenances/active.json")
+def maintenances_active(slug):
+    return _answer(slug, lambda scope: {
+        "page": _page(scope),
+        "scheduled_maintenances": _incidents(scope, vis.active_maintenances(scope.viewer, utcnow()))})

@@ -1,3 +1,109 @@
-from flask import Blueprint
+"""Liveness, readiness and Prometheus metrics."""
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy import text
+
+from ..extensions import db
 
 bp = Blueprint("health", __name__)
+
+# One registry per process, shared by every app the process builds (tests build many).
+REGISTRY = CollectorRegistry(auto_describe=True)
+REQUESTS = Counter("statuspage_http_requests", "HTTP requests answered", ["endpoint", "method", "status"],
+                   registry=REGISTRY)
+LATENCY = Histogram("statuspage_http_request_duration_seconds", "Time to answer a request", ["endpoint"],
+                    registry=REGISTRY, buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+OUTBOX = Gauge("statuspage_outbox_deliveries", "Delivery rows by status", ["status"], registry=REGISTRY)
+SITE_VERSION = Gauge("statuspage_site_version", "Version of the public data (bumped on every public change)",
+                     registry=REGISTRY)
+BUILD = Gauge("statuspage_build_info", "Software version", ["version"], registry=REGISTRY)
+
+
+def software_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("statuspage")
+    except Exception:
+        return "0.1.0"
+
+
+@bp.before_app_request
+def _start_timer() -> None:
+    g._request_started = time.perf_counter()
+
+
+@bp.after_app_request
+def _count(resp):
+    started = g.pop("_request_started", None)
+    endpoint = request.endpoint or "unmatched"
+    REQUESTS.labels(endpoint, request.method, str(resp.status_code)).inc()
+    if started is not None:
+        LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+    return resp
+
+
+@bp.get("/healthz")
+def healthz():
+    """Alive: answers without touching the database."""
+    return jsonify({"status": "ok"})
+
+
+@lru_cache(maxsize=4)
+def _migration_heads(directory: str) -> tuple[str, ...]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", directory)
+    return tuple(sorted(ScriptDirectory.from_config(cfg).get_heads()))
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready: the database answers and its schema is at the migrations' head."""
+    from alembic.runtime.migration import MigrationContext
+
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            current = tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
+    except Exception as exc:
+        current_app.logger.warning("readiness: database unreachable: %s", exc)
+        return _not_ready("database_unreachable", f"The database cannot be reached ({exc.__class__.__name__}).")
+    heads = _migration_heads(current_app.extensions["migrate"].directory)
+    if current != heads:
+        return _not_ready("migrations_pending",
+                          f"The database schema is at {', '.join(current) or 'nothing'}; the code expects "
+                          f"{', '.join(heads)}. Run `flask --app wsgi db upgrade`.")
+    return jsonify({"status": "ready", "revision": ", ".join(current)})
+
+
+def _not_ready(code: str, reason: str):
+    resp = jsonify({"status": "unavailable", "error": {"code": code, "message": reason}})
+    resp.status_code = 503
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.get("/metrics")
+def metrics():
+    BUILD.labels(software_version()).set(1)
+    try:
+        rows = db.session.execute(text("SELECT status, COUNT(*) FROM delivery GROUP BY status")).all()
+        from ..models import DELIVERY_STATUSES
+
+        counts = {s: 0 for s in DELIVERY_STATUSES} | {status: n for status, n in rows}
+        for status, n in counts.items():
+            OUTBOX.labels(status).set(n)
+        version = db.session.execute(text("SELECT version FROM site_state WHERE id = 1")).scalar()
+        SITE_VERSION.set(version or 0)
+    except Exception:  # metrics must still answer while the database is down
+        db.session.rollback()
+        current_app.logger.warning("metrics: database unavailable", exc_info=True)
+    return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,72 @@
+"""Cached rendering of public pages, plus the template helpers they share."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_format_datetime
+from flask import current_app, render_template, request
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from ..cache import cached_response
+from ..templating import locale_code
+from .access import Scope
+
+# Stands in for the CSRF field inside cached HTML; user text can never produce it
+# because every user string is escaped. Replaced per response, so a cached page
+# never hands one visitor's token to another.
+CSRF_MARK = "<!--sp:csrf-->"
+
+
+def csrf_field() -> Markup:
+    return Markup(CSRF_MARK)
+
+
+def site_zone() -> ZoneInfo:
+    try:
+        return ZoneInfo(current_app.config.get("SITE_TIME_ZONE") or "UTC")
+    except Exception:
+        return ZoneInfo("UTC")
+
+
+def site_time(value: datetime | None) -> str:
+    """A timestamp in the site's time zone, with the zone named."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return babel_format_datetime(value, "yyyy-MM-dd HH:mm zzz", tzinfo=site_zone(), locale=get_locale() or "en")
+
+
+def utc_iso(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def cache_parts(scope: Scope, *extra) -> tuple:
+    return (locale_code(), *scope.viewer.cache_parts, request.cookies.get("tz") or "", *extra)
+
+
+def render_page(scope: Scope, template: str, build, *extra_parts, status: int = 200):
+    """Render `template` with the context `build()` returns, once per data change."""
+    def render() -> str:
+        return render_template(template, scope=scope, tenant=scope.tenant, base_path=scope.base_path, **build())
+
+    resp = cached_response(("html", *cache_parts(scope, *extra_parts)), render, private=scope.private, status=status)
+    if resp.status_code == 200 and not resp.direct_passthrough:
+        body = resp.get_data(as_text=True)
+        if CSRF_MARK in body:
+            token = generate_csrf()
+            resp.set_data(body.replace(CSRF_MARK, f'<input type="hidden" name="csrf_token" value="{token}">'))
+    return resp
+
+
+def register_helpers(app) -> None:
+    app.jinja_env.filters["site_time"] = site_time
+    app.jinja_env.filters["utc_iso"] = utc_iso
+    app.jinja_env.globals["csrf_field"] = csrf_field

@@ -1,0 +1,48 @@
+"""Signed access links for private tenant pages.
+
+A link carries the tenant id and its `access_version`; rotating bumps the
+version, so every link (and cookie) issued before stops working at once.
+"""
+from __future__ import annotations
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from ..models import Tenant
+
+_SALT = "statuspage.tenant-access"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+def access_token(tenant: Tenant) -> str:
+    return _serializer().dumps({"t": tenant.id, "v": tenant.access_version or 1})
+
+
+def access_url(tenant: Tenant) -> str:
+    """The absolute link to the tenant's page that lets its holder in."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/t/{tenant.slug}/?access={access_token(tenant)}"
+
+
+def verify_access(tenant: Tenant, token: str | None) -> bool:
+    if not token or len(token) > 500:
+        return False
+    try:
+        data = _serializer().loads(token)
+    except BadSignature:
+        return False
+    return (isinstance(data, dict) and data.get("t") == tenant.id
+            and data.get("v") == (tenant.access_version or 1))
+
+
+def rotate_access(tenant: Tenant) -> str:
+    """Invalidate every earlier link; return the new one. The caller commits."""
+    tenant.access_version = (tenant.access_version or 1) + 1
+    return access_url(tenant)
+
+
+def access_cookie_name(tenant: Tenant) -> str:
+    return f"sp_access_{tenant.id}"
