@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 
 from .config import TESTING_OVERRIDES, config_from_env, load_secret_key
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
@@ -52,6 +52,10 @@ def create_app(config: dict | None = None) -> Flask:
     from .templating import register_template_helpers
 
     register_template_helpers(app)
+    from .i18n import compile_catalogues_at_start, register_i18n
+
+    register_i18n(app)
+    compile_catalogues_at_start(app, ROOT / "translations")
 
     if app.config.get("AUTO_MIGRATE") and not app.config.get("TESTING"):
         from .bootstrap import prepare_database
@@ -163,15 +167,16 @@ def normalize_locale(value: str | None) -> str | None:
 
 
 def select_timezone() -> str | None:
-    tz = request.cookies.get("tz")
-    if tz:
-        from zoneinfo import ZoneInfo
+    """The viewer's zone from the `tz` cookie (static/js/tz.js), else SITE_TIME_ZONE."""
+    from zoneinfo import ZoneInfo
 
-        try:
-            ZoneInfo(tz)
-            return tz
-        except Exception:
-            return None
+    for tz in (request.cookies.get("tz"), current_app.config.get("SITE_TIME_ZONE")):
+        if tz:
+            try:
+                ZoneInfo(tz)
+                return tz
+            except Exception:
+                continue
     return None
 
 

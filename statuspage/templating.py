@@ -1,10 +1,10 @@
 """Jinja filters and globals shared by every page and message."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from flask import Flask, current_app
-from flask_babel import format_datetime, get_locale, lazy_gettext as _l
+from flask_babel import format_date, format_datetime, format_time, get_locale, lazy_gettext as _l, to_user_timezone
 
 from .markdown import render_markdown
 
@@ -53,17 +53,40 @@ def html_lang() -> str:
     return "zh-Hans" if locale_code() == "zh_Hans" else "en"
 
 
-def fmt_datetime(value: datetime | None, fmt: str = "medium") -> str:
+_PLAIN_SPACES = {0x202F: " ", 0x00A0: " "}
+
+
+def fmt_datetime(value: datetime | None, fmt: str = "status") -> str:
+    """In the viewer's zone and locale. "status": date, hours:minutes and the zone,
+    e.g. "Nov 22, 2026 4:05 PM +0800" / "2026年11月22日 16:05 +0800"; any other
+    value is a Babel format ("short", "medium", "long", or a pattern)."""
     if value is None:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return format_datetime(value, fmt)
+    if fmt == "status":
+        text = f"{format_date(value, 'medium')} {format_time(value, 'short')} {format_datetime(value, 'z')}"
+    else:
+        text = format_datetime(value, fmt)
+    # CLDR puts U+202F before "AM"; one such character turns an SMS into UCS-2.
+    return text.translate(_PLAIN_SPACES)
+
+
+def fmt_date(value: datetime | date | None, fmt: str = "medium") -> str:
+    """A date (a datetime is first moved into the viewer's zone)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = to_user_timezone(value)
+    return format_date(value, fmt).translate(_PLAIN_SPACES)
 
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["dt"] = fmt_datetime
+    app.jinja_env.filters["day"] = fmt_date
     app.jinja_env.filters["component_status"] = lambda s: COMPONENT_STATUS_LABELS.get(s, s)
     app.jinja_env.filters["incident_status"] = lambda s: INCIDENT_STATUS_LABELS.get(s, s)
     app.jinja_env.filters["impact_label"] = lambda s: IMPACT_LABELS.get(s, s)

@@ -1,0 +1,109 @@
+"""Language and time zone of the viewer: the remembered choice, the switcher, the catalogues.
+
+The locale itself is picked by `statuspage.select_locale` (?lang=, then the
+`lang` cookie, then Accept-Language); this module remembers a ?lang= choice
+in a cookie, builds the switcher's links, tells cached views which variant
+they render, and compiles the .po catalogues when the .mo files are missing
+or older (so `flask run` on a fresh clone speaks Chinese without `make`).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from flask import Flask, request, url_for
+from flask_babel import get_timezone, refresh
+
+LANG_COOKIE = "lang"
+TZ_COOKIE = "tz"
+ONE_YEAR = 365 * 24 * 3600
+# Each language is named in itself, so a reader finds theirs whatever the page shows.
+LANGUAGES = (("en", "English", "en"), ("zh_Hans", "简体中文", "zh-Hans"))
+
+
+def register_i18n(app: Flask) -> None:
+    # Flask-Babel caches the locale on `g`; a request inside an already pushed
+    # app context (the test client, CLI renders) must choose afresh.
+    app.before_request(refresh)
+    app.after_request(remember_language_choice)
+
+    @app.context_processor
+    def _language_helpers():
+        return {"lang_url": lang_url, "languages": LANGUAGES, "viewer_time_zone": viewer_time_zone}
+
+
+def remember_language_choice(resp):
+    """`?lang=zh_Hans` sticks: later pages without it keep the chosen language."""
+    from . import normalize_locale
+
+    wanted = normalize_locale(request.args.get(LANG_COOKIE))
+    if wanted and request.cookies.get(LANG_COOKIE) != wanted:
+        resp.set_cookie(LANG_COOKIE, wanted, max_age=ONE_YEAR, samesite="Lax", httponly=True,
+                        secure=request.is_secure)
+        # A shared cache must not hand this Set-Cookie to other readers.
+        resp.headers["Cache-Control"] = "private, no-cache"
+    return resp
+
+
+def lang_url(code: str) -> str:
+    """The current page in another language (other query arguments kept)."""
+    args = request.args.to_dict(flat=False)
+    args[LANG_COOKIE] = [code]
+    if request.endpoint and request.url_rule is not None:
+        try:
+            return url_for(request.endpoint, **(request.view_args or {}), **args)
+        except Exception:  # an endpoint whose args clash with the query: fall back to the path
+            pass
+    from urllib.parse import urlencode
+
+    return request.path + "?" + urlencode(args, doseq=True)
+
+
+def viewer_time_zone() -> str:
+    """The zone times are shown in: the `tz` cookie set by static/js/tz.js, else the site's."""
+    return str(get_timezone())
+
+
+def cache_variant() -> tuple[str, str]:
+    """What a cached public page varies by besides its data: (locale, time zone).
+
+    Pass it in the `parts` of `statuspage.cache.cached_response`, or a reader
+    gets a page rendered for someone else's language or zone.
+    """
+    from .templating import locale_code
+
+    return (locale_code(), viewer_time_zone())
+
+
+def ensure_compiled_catalogues(directory: str | os.PathLike) -> list[Path]:
+    """Compile every messages.po whose .mo is missing or older; return the ones written."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written = []
+    for po_path in sorted(Path(directory).glob("*/LC_MESSAGES/messages.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=po_path.parent.parent.name)
+        # Write beside and rename: concurrent workers never read half a file.
+        fd, tmp = tempfile.mkstemp(dir=po_path.parent, suffix=".mo.tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                write_mo(out, catalog, use_fuzzy=False)
+            os.replace(tmp, mo_path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(mo_path)
+    return written
+
+
+def compile_catalogues_at_start(app: Flask, directory: str | os.PathLike) -> None:
+    try:
+        for path in ensure_compiled_catalogues(directory):
+            app.logger.info("compiled %s", path)
+    except OSError:  # a read-only install: whatever .mo files exist are used
+        app.logger.warning("could not compile translations in %s", directory, exc_info=True)
