@@ -11,3 +11,4 @@ def _api_error(exc: ApiError):
 
 
 from . import routes  # noqa: E402,F401
+from . import upstreams  # noqa: E402,F401

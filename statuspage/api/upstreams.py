@@ -1,0 +1,62 @@
+"""Admin API: upstream status feeds (`/api/admin/v1/upstreams`)."""
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import UpstreamFeed
+from ..upstream import registry
+from . import bp
+from .common import ApiError, json_body, require_role
+
+
+def _feed_or_404(feed_id: int) -> UpstreamFeed:
+    feed = db.session.get(UpstreamFeed, feed_id)
+    if feed is None:
+        raise ApiError(404, "not_found", _("No upstream feed with id %(id)s.", id=feed_id))
+    return feed
+
+
+@bp.get("/upstreams")
+@require_role("viewer")
+def list_upstreams():
+    include_deleted = request.args.get("deleted") in ("1", "true")
+    return jsonify([registry.snapshot(f) for f in registry.list_feeds(include_deleted=include_deleted)])
+
+
+@bp.get("/upstreams/<int:feed_id>")
+@require_role("viewer")
+def get_upstream(feed_id: int):
+    return jsonify(registry.snapshot(_feed_or_404(feed_id)))
+
+
+@bp.post("/upstreams")
+@require_role("admin")
+def create_upstream():
+    try:
+        feed = registry.register_feed(json_body())
+    except registry.FeedInvalid as exc:
+        raise ApiError(400, "invalid", exc.message, details={"field": exc.field}) from None
+    db.session.commit()
+    return jsonify(registry.snapshot(feed)), 201
+
+
+@bp.delete("/upstreams/<int:feed_id>")
+@require_role("admin")
+def delete_upstream(feed_id: int):
+    feed = _feed_or_404(feed_id)
+    if feed.deleted_at is None:
+        registry.delete_feed(feed)
+        db.session.commit()
+    return jsonify(registry.snapshot(feed))
+
+
+@bp.post("/upstreams/<int:feed_id>/restore")
+@require_role("admin")
+def restore_upstream(feed_id: int):
+    feed = _feed_or_404(feed_id)
+    if feed.deleted_at is not None:
+        registry.restore_feed(feed)
+        db.session.commit()
+    return jsonify(registry.snapshot(feed))

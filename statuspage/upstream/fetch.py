@@ -1,0 +1,106 @@
+"""One HTTP fetch of an upstream feed: conditional, bounded in time and size.
+
+Real status feeds misbehave: they redirect in circles, stall, send gigabytes,
+or answer with the wrong content type. Every one of those ends here as a
+`Fetched` with an error string, never as a hang or an exception upstream.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import requests
+from flask import current_app
+
+DEFAULTS = {
+    "UPSTREAM_CONNECT_TIMEOUT": 5.0,
+    "UPSTREAM_READ_TIMEOUT": 10.0,
+    # A stalled server that drips a byte per read timeout would otherwise never end.
+    "UPSTREAM_TOTAL_TIMEOUT": 30.0,
+    "UPSTREAM_MAX_BYTES": 2 * 1024 * 1024,
+    "UPSTREAM_MAX_REDIRECTS": 5,
+}
+
+
+def setting(name: str):
+    return current_app.config.get(name, DEFAULTS.get(name))
+
+
+@dataclass
+class Fetched:
+    status: int | None = None
+    body: bytes = b""
+    headers: dict = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    truncated: bool = False
+    error: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and (self.status == 304 or 200 <= self.status < 300)
+
+
+def fetch(url: str, etag: str | None = None, last_modified: str | None = None) -> Fetched:
+    """GET `url` with If-None-Match / If-Modified-Since; the body is capped at UPSTREAM_MAX_BYTES."""
+    headers = {
+        "User-Agent": f"statuspage-upstream/1.0 (+{current_app.config.get('PUBLIC_BASE_URL', '')})",
+        "Accept": "application/rss+xml, application/atom+xml, application/json, application/xml;q=0.9, */*;q=0.5",
+        "Accept-Encoding": "gzip, deflate",
+    }
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    timeout = (float(setting("UPSTREAM_CONNECT_TIMEOUT")), float(setting("UPSTREAM_READ_TIMEOUT")))
+    with requests.Session() as session:
+        session.max_redirects = int(setting("UPSTREAM_MAX_REDIRECTS"))
+        try:
+            resp = session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=True)
+        except requests.TooManyRedirects:
+            return Fetched(error=f"too many redirects (more than {session.max_redirects})")
+        except requests.Timeout as exc:
+            return Fetched(error=f"timed out: {_short(exc)}")
+        except requests.RequestException as exc:
+            return Fetched(error=f"request failed: {_short(exc)}")
+        with resp:
+            result = Fetched(status=resp.status_code, headers={k.lower(): v for k, v in resp.headers.items()},
+                             etag=resp.headers.get("ETag"), last_modified=resp.headers.get("Last-Modified"))
+            if resp.status_code == 304:
+                return result
+            if not 200 <= resp.status_code < 300:
+                result.error = f"HTTP {resp.status_code} {resp.reason or ''}".strip()
+                return result
+            _read_capped(resp, result)
+            return result
+
+
+def _read_capped(resp: requests.Response, result: Fetched) -> None:
+    cap = int(setting("UPSTREAM_MAX_BYTES"))
+    deadline = time.monotonic() + float(setting("UPSTREAM_TOTAL_TIMEOUT"))
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        # iter_content decodes gzip, so the cap bounds the inflated size too (no gzip bombs).
+        for chunk in resp.iter_content(chunk_size=64 * 1024):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > cap:
+                result.truncated = True
+                break
+            if time.monotonic() > deadline:
+                result.error = f"timed out: the body took longer than {setting('UPSTREAM_TOTAL_TIMEOUT')} s"
+                return
+    except requests.RequestException as exc:
+        result.error = f"reading the body failed: {_short(exc)}"
+        return
+    result.body = b"".join(chunks)[:cap]
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or exc.__class__.__name__
+    return text if len(text) <= 300 else text[:297] + "..."

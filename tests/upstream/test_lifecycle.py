@@ -1,0 +1,124 @@
+"""An upstream incident, from first sight to resolution, as operators and customers see it."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from statuspage import create_app
+from statuspage.extensions import db
+from statuspage.models import AuditEntry, UpstreamFeed
+from tests.factories import gen_component, gen_subscriber
+
+from . import feeds
+from .helpers import drafts, feed, poll, register, third_party_status, update_deliveries
+
+CARD_OUTAGE = ("p4y1", "Elevated card payment errors", feeds.OPEN)
+CARD_RESOLVED = ("p4y1", "Elevated card payment errors", feeds.RESOLVED)
+OLD_RESOLVED = ("p3x0", "Delayed payouts", feeds.RESOLVED)
+
+
+def upstream_incident_begins(feed_server) -> int:
+    """A feed registered on its quiet history, then a new incident appears upstream."""
+    feed_server.set("/history.rss", feeds.statuspage_rss([OLD_RESOLVED]))
+    feed_id = register(feed_server, "/history.rss")
+    poll()
+    feed_server.set("/history.rss", feeds.statuspage_rss([CARD_OUTAGE, OLD_RESOLVED]))
+    poll()
+    return feed_id
+
+
+def test_third_party_component_follows_the_feed_operational_degraded_operational(app, client, feed_server, admin_mail):
+    feed_server.set("/history.rss", feeds.statuspage_rss([OLD_RESOLVED]))
+    feed_id = register(feed_server, "/history.rss")
+    poll()
+    assert third_party_status(feed_id) == "operational"
+
+    feed_server.set("/history.rss", feeds.statuspage_rss([CARD_OUTAGE, OLD_RESOLVED]))
+    poll()
+    assert third_party_status(feed_id) == "degraded_performance"
+    page = client.get("/").get_data(as_text=True)
+    if "Payhub" in page:  # the public page lists components once it is built
+        assert "Degraded performance" in page
+
+    feed_server.set("/history.rss", feeds.statuspage_rss([CARD_RESOLVED, OLD_RESOLVED]))
+    poll()
+    assert third_party_status(feed_id) == "operational"
+    assert feed(feed_id).state == "operational"
+    page = client.get("/").get_data(as_text=True)
+    if "Payhub" in page:
+        assert "Degraded performance" not in page
+
+
+def test_new_upstream_incident_opens_one_draft_and_alerts_each_admin_once(app, feed_server, admin_mail, admins):
+    ours = gen_component("Card checkout")
+    db.session.commit()
+    feed_server.set("/history.rss", feeds.statuspage_rss([OLD_RESOLVED]))
+    feed_id = register(feed_server, "/history.rss", component_ids=[ours.id])
+    poll()
+    assert drafts() == [] and admin_mail == []
+
+    feed_server.set("/history.rss", feeds.statuspage_rss([CARD_OUTAGE, OLD_RESOLVED]))
+    for _ in range(3):
+        poll()
+    [draft] = drafts()
+    assert draft.name == "Payhub: Elevated card payment errors"
+    assert draft.visibility == "public" and draft.status == "investigating"
+    assert draft.upstream_feed_id == feed_id
+    assert draft.upstream_link == "https://status.payhub.test/incidents/p4y1"
+    assert [(a.component_id, a.status) for a in draft.affected] == [(ours.id, "degraded_performance")]
+    body = draft.updates[0].body
+    assert "https://status.payhub.test/incidents/p4y1" in body and "Workaround" in body
+    # Admins only (not the viewer), once.
+    assert [(m["kind"], m["channel"], m["recipient"]) for m in admin_mail] == [("admin", "email", "ops@example.test")]
+    assert "Elevated card payment errors" in admin_mail[0]["subject"]
+    assert f"#{draft.id}" in admin_mail[0]["text"]
+
+
+def test_a_restart_does_not_process_the_same_entry_again(app, feed_server, admin_mail, admins):
+    upstream_incident_begins(feed_server)
+    assert len(drafts()) == 1 and len(admin_mail) == 1
+
+    # A new process: a fresh app on the same database, nothing remembered in memory.
+    restarted = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                            "SECRET_KEY": "test-secret"})
+    with restarted.app_context():
+        # Even a fetch of the full document (no ETag to send) must not repeat the event.
+        db.session.execute(db.update(UpstreamFeed).values(etag=None, last_modified=None))
+        db.session.commit()
+        poll()
+        poll()
+        assert len(drafts()) == 1
+        db.session.remove()
+    assert len(admin_mail) == 1
+    assert feed_server.hits("/history.rss")[-2] == 200  # the restarted poller really fetched the document
+
+
+def test_nothing_reaches_subscribers_before_an_operator_publishes(app, client, feed_server, admin_mail, admins):
+    gen_subscriber("customer@example.test")
+    db.session.commit()
+    upstream_incident_begins(feed_server)
+    assert len(drafts()) == 1
+    assert update_deliveries() == 0
+    assert all(m["recipient"] != "customer@example.test" for m in admin_mail)
+    assert "Elevated card payment errors" not in client.get("/").get_data(as_text=True)
+
+
+def test_upstream_resolution_suggests_resolving_ours_but_never_resolves_it(app, feed_server, admin_mail, admins):
+    upstream_incident_begins(feed_server)
+    feed_server.set("/history.rss", feeds.statuspage_rss([CARD_RESOLVED, OLD_RESOLVED]))
+    lines = poll()
+    [draft] = drafts()
+    assert draft.status == "investigating" and draft.draft
+    notes = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "upstream.resolved")).all()
+    assert [n.object_id for n in notes] == [str(draft.id)]
+    assert "consider resolving" in notes[0].summary and any("consider resolving" in line for line in lines)
+    assert len(admin_mail) == 1
+
+
+def test_first_fetch_treats_old_unresolved_history_as_history(app, feed_server, admin_mail, admins):
+    old = feeds.statuspage_rss([("old1", "Some old thing never marked resolved", feeds.OPEN)])
+    feed_server.set("/history.rss", old.replace("Sat, 21 Nov 2026 10:00:00", "Mon, 02 Mar 2020 10:00:00"))
+    feed_id = register(feed_server, "/history.rss")
+    poll()
+    assert drafts() == [] and admin_mail == []
+    assert third_party_status(feed_id) == "operational"
+    assert feed(feed_id).entries_seen == 1
