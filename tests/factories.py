@@ -56,3 +56,24 @@ def gen_subscriber(address="user@example.com", channel="email", tenant=None, con
     db.session.add(sub)
     db.session.flush()
     return sub
+
+
+def gen_admin(email="admin@example.com", role="admin", password="correct horse battery", **kw):
+    """An admin user (role viewer/responder/admin) with a known password."""
+    from statuspage.models import AdminUser
+    from statuspage.services.accounts import set_password
+
+    user = AdminUser(email=email, name=email.split("@")[0], role=role, password_hash="!", **kw)
+    set_password(user, password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def gen_api_token(user, role=None, name="test"):
+    """(ApiToken, raw) for `user`; the raw value goes in `Authorization: Bearer`."""
+    from statuspage.services.accounts import issue_api_token
+
+    token, raw = issue_api_token(user, name=name, role=role)
+    db.session.flush()
+    return token, raw

@@ -1,9 +1,10 @@
 """Admin page: the upstream feeds we watch, how their last fetch went, add and delete."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from jinja2 import TemplateNotFound
 
 from ..extensions import db
 from ..models import UPSTREAM_KINDS, Component, UpstreamFeed
@@ -29,10 +30,18 @@ def _render(form: dict | None = None, error: str | None = None, status: int = 20
     components = db.session.scalars(db.select(Component).where(Component.deleted_at.is_(None),
                                                                Component.third_party.is_(False))
                                     .order_by(Component.name)).all()
-    return render_template("admin/upstreams.html", feeds=[f for f in feeds if f.deleted_at is None],
+    return render_template("admin/upstreams.html", layout=_layout(), feeds=[f for f in feeds if f.deleted_at is None],
                            trash=[f for f in feeds if f.deleted_at is not None], components=components,
                            kinds=UPSTREAM_KINDS, suggestions=resolution_suggestions(), form=form or {},
                            error=error), status
+
+
+def _layout() -> str:
+    try:
+        current_app.jinja_env.get_template("admin/base.html")
+    except TemplateNotFound:
+        return "base.html"
+    return "admin/base.html"
 
 
 @bp.post("/upstreams")

@@ -1,5 +1,9 @@
+"""The admin JSON API, /api/admin/v1: token auth, JSON errors, documented in openapi.json."""
+import importlib
+
 from flask import Blueprint
 
+from ..services.validation import ValidationError
 from .common import ApiError
 
 bp = Blueprint("api", __name__)
@@ -10,5 +14,20 @@ def _api_error(exc: ApiError):
     return exc.response()
 
 
-from . import routes  # noqa: E402,F401
-from . import upstreams  # noqa: E402,F401
+@bp.errorhandler(ValidationError)
+def _invalid(exc: ValidationError):
+    from ..extensions import db
+
+    db.session.rollback()
+    return ApiError(422, "invalid", "; ".join(f"{k}: {v}" for k, v in exc.errors.items()), exc.errors).response()
+
+
+from . import catalog, deliveries, incidents, openapi, routes  # noqa: E402,F401
+
+# Endpoints other parts of the product add to this blueprint, when they are installed.
+for _name in ("subscribers", "upstreams"):
+    try:
+        importlib.import_module(f"{__name__}.{_name}")
+    except ModuleNotFoundError as _exc:
+        if _exc.name != f"{__name__}.{_name}":
+            raise

@@ -1,1 +1,33 @@
-from . import bp  # noqa: F401
+"""Helpers shared by the admin API views: ids from paths, lists with limits."""
+from __future__ import annotations
+
+from flask import request
+
+from ..extensions import db
+from ..services.validation import id_value
+from .common import ApiError
+
+
+def get_or_404(model, object_id, live: bool = True, what: str = "object"):
+    number = id_value(object_id)
+    obj = db.session.get(model, number) if number else None
+    if obj is None or (live and getattr(obj, "deleted_at", None) is not None):
+        raise ApiError(404, "not_found", f"No {what} with id {str(object_id)[:40]}.")
+    return obj
+
+
+def list_limit(default: int = 100, maximum: int = 1000) -> int:
+    raw = request.args.get("limit")
+    if raw is None:
+        return default
+    number = id_value(raw)
+    if number is None:
+        raise ApiError(400, "bad_request", "limit must be a positive whole number.")
+    return min(number, maximum)
+
+
+def flag(name: str) -> bool:
+    value = (request.args.get(name) or "").lower()
+    if value not in ("", "0", "1", "true", "false"):
+        raise ApiError(400, "bad_request", f"{name} must be true or false.")
+    return value in ("1", "true")

@@ -1,0 +1,194 @@
+"""Incidents: list, open (from a playbook), preview, post updates, publish drafts, postmortems."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import CLOSED_STATUSES, COMPONENT_STATUSES, IMPACTS, VISIBILITIES, Incident, Template
+from ..services import audit
+from ..services import incidents as service
+from ..services.staleness import stale_incident_ids
+from ..services.templates_service import PLACEHOLDERS, live_templates
+from ..services.validation import ValidationError, id_value
+from ..templating import IMPACT_LABELS, INCIDENT_STATUS_LABELS
+from . import bp
+from .access import get_or_404, role_required
+from .incident_forms import FormValues, form_from_template, incident_data, live_components, live_tenants, update_data
+from .preview import commit_outbox_only, discard_unsaved, render_preview, send_test_to_me, transient_incident, transient_update
+
+
+def _choices(kind: str = "incident") -> dict:
+    return {"components": live_components(), "tenants": live_tenants(), "impacts": IMPACTS,
+            "statuses": service.statuses_for(kind), "impact_labels": IMPACT_LABELS,
+            "status_labels": INCIDENT_STATUS_LABELS,
+            "visibilities": VISIBILITIES, "component_statuses": COMPONENT_STATUSES, "templates": live_templates(),
+            "placeholders": PLACEHOLDERS}
+
+
+@bp.get("/incidents")
+@role_required("viewer")
+def incident_list():
+    state = request.args.get("state", "open")
+    query = select(Incident).where(Incident.deleted_at.is_(None), Incident.kind == "incident")
+    if state == "open":
+        query = query.where(Incident.status.not_in(CLOSED_STATUSES))
+    elif state == "closed":
+        query = query.where(Incident.status.in_(CLOSED_STATUSES))
+    rows = db.session.scalars(query.order_by(Incident.started_at.desc()).limit(200)).all()
+    return render_template("admin/incidents.html", incidents=rows, state=state, stale=stale_incident_ids())
+
+
+@bp.route("/incidents/new", methods=["GET", "POST"])
+@role_required("viewer")
+def incident_new():
+    if request.method == "GET":
+        form = FormValues(visibility="public", impact="minor", status="investigating", deliver_notifications="on")
+        template = db.session.get(Template, id_value(request.args.get("template"))) if request.args.get("template") else None
+        if template is not None and template.deleted_at is None:
+            form = FormValues(form_from_template(template, request.args))
+        return render_template("admin/incident_new.html", form=form, errors={}, preview=None,
+                               chosen_template=template, **_choices())
+    if not current_user.has_role("responder"):
+        abort(403)
+    data = incident_data()
+    action = request.form.get("action", "post")
+    try:
+        fields = service.clean_incident(data)
+    except ValidationError as exc:
+        return render_template("admin/incident_new.html", form=request.form, errors=exc.errors, preview=None,
+                               chosen_template=None, **_choices()), 422
+    if action in ("preview", "test"):
+        incident = transient_incident(fields)
+        update = transient_update(incident, fields)
+        preview = render_preview(incident, update)
+        if action == "test":
+            _send_test(incident, update)
+        discard_unsaved()
+        return render_template("admin/incident_new.html", form=request.form, errors={}, preview=preview,
+                               chosen_template=None, **_choices())
+    tenants = fields.pop("tenants")
+    incident = service.create_incident(**fields, tenants=tenants, owner=current_user._get_current_object())
+    flash(_("Incident opened.") if not incident.draft else _("Draft saved. Nothing was published or sent."), "info")
+    return redirect(url_for("admin.incident_detail", incident_id=incident.id))
+
+
+def _send_test(incident, update) -> None:
+    if send_test_to_me(incident, update):
+        audit.record("send_test", incident.kind, incident.id, summary=current_user.email)
+        commit_outbox_only(incident, update)
+        flash(_("A test email is on its way to %(email)s. Nobody else gets it.", email=current_user.email), "info")
+    else:
+        flash(_("Sending a test is not available yet: the notice renderer is not installed."), "error")
+
+
+def _detail(incident, errors=None, preview=None, form=None, conflicts=None, status=200):
+    return render_template("admin/incident_detail.html", incident=incident, errors=errors or {}, preview=preview,
+                           form=form or FormValues(status=incident.status, deliver_notifications="on"),
+                           conflicts=conflicts, stale=incident.id in stale_incident_ids(),
+                           **_choices(incident.kind)), status
+
+
+@bp.get("/incidents/<incident_id>")
+@role_required("viewer")
+def incident_detail(incident_id):
+    return _detail(get_or_404(Incident, incident_id))
+
+
+@bp.post("/incidents/<incident_id>/updates")
+@role_required("responder")
+def incident_post_update(incident_id):
+    incident = get_or_404(Incident, incident_id)
+    action = request.form.get("action", "post")
+    try:
+        fields = service.clean_update(update_data(), incident)
+    except ValidationError as exc:
+        return _detail(incident, errors=exc.errors, form=request.form, status=422)
+    conflicts = service.resolution_conflicts(incident) if fields["status"] in CLOSED_STATUSES else []
+    if action in ("preview", "test"):
+        update = transient_update(incident, fields)
+        preview = render_preview(incident, update)
+        if action == "test":
+            _send_test(incident, update)
+        discard_unsaved()
+        return _detail(incident, preview=preview, form=request.form, conflicts=conflicts)
+    if conflicts and request.form.get("confirm_resolve") != "on":
+        return _detail(incident, form=request.form, conflicts=conflicts, errors={
+            "confirm_resolve": _("Other open incidents still affect some of these components. Tick the box to "
+                                 "resolve anyway; those components keep the worst status of the other incidents.")},
+            status=409)
+    service.post_update(incident, fields["status"], fields["body"], fields["components"],
+                        fields["deliver_notifications"], body_translations=fields["body_translations"],
+                        author=current_user._get_current_object())
+    flash(_("Update posted."), "info")
+    return redirect(url_for("admin.incident_detail", incident_id=incident.id))
+
+
+@bp.post("/incidents/<incident_id>/edit")
+@role_required("responder")
+def incident_edit(incident_id):
+    incident = get_or_404(Incident, incident_id)
+    data = {k: v for k, v in incident_data().items()
+            if k in ("name", "name_translations", "impact", "visibility", "tenant_slugs")}
+    try:
+        service.update_incident(incident, service.clean_incident(data, kind=incident.kind, partial=True))
+    except ValidationError as exc:
+        db.session.rollback()
+        return _detail(incident, errors=exc.errors, status=422)
+    flash(_("Saved."), "info")
+    return redirect(url_for("admin.incident_detail", incident_id=incident.id))
+
+
+@bp.post("/incidents/<incident_id>/publish")
+@role_required("responder")
+def incident_publish(incident_id):
+    incident = get_or_404(Incident, incident_id)
+    if incident.draft:
+        service.update_incident(incident, {"draft": False})
+        flash(_("Published. Its notice goes out now if notifications were on."), "info")
+    return redirect(url_for("admin.incident_detail", incident_id=incident.id))
+
+
+@bp.post("/incidents/<incident_id>/test")
+@role_required("responder")
+def incident_send_test(incident_id):
+    incident = get_or_404(Incident, incident_id)
+    latest = incident.updates[0] if incident.updates else transient_update(incident, {})
+    _send_test(incident, latest)
+    return redirect(url_for("admin.incident_detail", incident_id=incident.id))
+
+
+@bp.post("/incidents/<incident_id>/delete")
+@role_required("responder")
+def incident_delete(incident_id):
+    incident = get_or_404(Incident, incident_id)
+    service.delete_incident(incident)
+    flash(_("Moved to the trash. You can restore it from there."), "info")
+    return redirect(url_for("admin.incident_list" if incident.kind == "incident" else "admin.maintenance_list"))
+
+
+@bp.route("/incidents/<incident_id>/postmortem", methods=["GET", "POST"])
+@role_required("viewer")
+def incident_postmortem(incident_id):
+    incident = get_or_404(Incident, incident_id)
+    if request.method == "POST":
+        if not current_user.has_role("responder"):
+            abort(403)
+        body = (request.form.get("postmortem_body") or "").strip()
+        if len(body) > 50000:
+            return render_template("admin/postmortem.html", incident=incident, body=body[:50000],
+                                   errors={"postmortem_body": _("Must be at most %(n)d characters.", n=50000)}), 422
+        action = request.form.get("action")
+        service.save_postmortem(incident, body, publish={"publish": True, "unpublish": False}.get(action))
+        flash(_("Postmortem published.") if incident.postmortem_published_at else _("Postmortem saved as a draft."),
+              "info")
+        return redirect(url_for("admin.incident_postmortem", incident_id=incident.id))
+    body = incident.postmortem_body or _postmortem_outline()
+    return render_template("admin/postmortem.html", incident=incident, body=body, errors={})
+
+
+def _postmortem_outline() -> str:
+    return "\n\n".join(f"## {title}\n" for title in (
+        _("Summary"), _("Timeline"), _("Impact"), _("Root cause"), _("What we change")))

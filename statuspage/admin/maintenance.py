@@ -1,0 +1,67 @@
+"""Scheduled maintenance: plan a window; the worker starts and completes it on time."""
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import CLOSED_STATUSES, VISIBILITIES, Incident
+from ..services import incidents as service
+from ..services.maintenance import parse_window
+from ..services.validation import ValidationError
+from . import bp
+from .access import checkbox, role_required
+from .incident_forms import FormValues, incident_data, live_components, live_tenants
+
+COMMON_ZONES = ("UTC", "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo", "Europe/London",
+                "Europe/Berlin", "America/New_York", "America/Chicago", "America/Los_Angeles", "Australia/Sydney")
+
+
+def _zones() -> list[str]:
+    site = current_app.config.get("SITE_TIME_ZONE", "UTC")
+    zones = list(dict.fromkeys((site, *COMMON_ZONES)))
+    return [z for z in zones if z in available_timezones()] or ["UTC"]
+
+
+@bp.get("/maintenance")
+@role_required("viewer")
+def maintenance_list():
+    rows = db.session.scalars(select(Incident).where(Incident.deleted_at.is_(None), Incident.kind == "maintenance")
+                              .order_by(Incident.status.in_(CLOSED_STATUSES), Incident.scheduled_for.desc())
+                              .limit(200)).all()
+    return render_template("admin/maintenance.html", rows=rows)
+
+
+def _form_page(form, errors, status=200):
+    return render_template("admin/maintenance_new.html", form=form, errors=errors, zones=_zones(),
+                           components=live_components(), tenants=live_tenants(), visibilities=VISIBILITIES), status
+
+
+@bp.route("/maintenance/new", methods=["GET", "POST"])
+@role_required("responder")
+def maintenance_new():
+    if request.method == "GET":
+        return _form_page(FormValues(time_zone=_zones()[0], deliver_notifications="on", notify_on_start="on",
+                                     notify_on_complete="on", auto_transition="on", visibility="public"), {})
+    data = incident_data()
+    data["status"] = "scheduled"
+    data["impact"] = "none"
+    data["components"] = {str(cid): "under_maintenance" for cid in request.form.getlist("component_ids")
+                          if cid.isdigit()}
+    try:
+        fields = service.clean_incident(data, kind="maintenance")
+        start, end = parse_window(request.form.get("scheduled_for", ""), request.form.get("scheduled_until", ""),
+                                  request.form.get("time_zone", "UTC"))
+    except ValidationError as exc:
+        return _form_page(request.form, exc.errors, 422)
+    tenants = fields.pop("tenants")
+    incident = service.create_incident(
+        **fields, tenants=tenants, kind="maintenance", owner=current_user._get_current_object(),
+        scheduled_for=start, scheduled_until=end, notify_on_start=checkbox("notify_on_start"),
+        notify_on_complete=checkbox("notify_on_complete"), auto_transition=checkbox("auto_transition"))
+    flash(_("Maintenance scheduled."), "info")
+    return redirect(url_for("admin.incident_detail", incident_id=incident.id))

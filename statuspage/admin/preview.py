@@ -1,0 +1,99 @@
+"""Build a notice without saving it and render it exactly as each channel will."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import Incident, IncidentComponent, IncidentUpdate, utcnow
+from ..services.incidents import statuses_for
+
+PREVIEW_LOCALES = ("en", "zh_Hans")
+
+
+def transient_incident(fields: dict, kind: str = "incident") -> Incident:
+    """An unsaved incident with the form's values; never added to the session."""
+    incident = Incident(kind=kind, name=fields.get("name") or "", name_translations=fields.get("name_translations") or {},
+                        status=fields.get("status") or statuses_for(kind)[0], impact=fields.get("impact") or "none",
+                        visibility=fields.get("visibility") or "public", draft=bool(fields.get("draft")),
+                        started_at=utcnow(), postmortem_body="")
+    incident.tenants = list(fields.get("tenants") or [])
+    components = {c.id: c for c in _components(fields.get("components") or {})}
+    incident.affected = [IncidentComponent(component_id=cid, component=components[cid], status=st or "degraded_performance")
+                         for cid, st in (fields.get("components") or {}).items() if cid in components]
+    return incident
+
+
+def _components(wanted: dict):
+    from ..models import Component
+
+    return [db.session.get(Component, cid) for cid in wanted if db.session.get(Component, cid)]
+
+
+def transient_update(incident: Incident, fields: dict) -> IncidentUpdate:
+    now = utcnow()
+    update = IncidentUpdate(incident_id=incident.id, status=fields.get("status") or incident.status,
+                            body=fields.get("body") or "", body_translations=fields.get("body_translations") or {},
+                            deliver_notifications=bool(fields.get("deliver_notifications")), created_at=now,
+                            display_at=now, updated_at=now, affected_components=[
+                                {"code": a.component_id, "name": a.component.name if a.component else "",
+                                 "old_status": a.component.status if a.component else "", "new_status": a.status}
+                                for a in incident.affected], fanout_state="none", fanout_count=0)
+    return update
+
+
+def render_preview(incident: Incident, update: IncidentUpdate) -> dict:
+    """Page entry, email and SMS per locale, and how many subscribers per channel it would reach."""
+    from ..delivery import render
+    from ..services.fanout import count_recipients
+
+    out = {"incident": incident, "update": update, "locales": {}, "unavailable": None, "recipients": None}
+    try:
+        for locale in PREVIEW_LOCALES:
+            email = render.render_update_email(incident, update, locale=locale)
+            sms = render.render_update_sms(incident, update, locale=locale)
+            out["locales"][locale] = {"email": email, "sms": sms, "segments": render.sms_segments(sms)}
+    except NotImplementedError:
+        out["unavailable"] = "render"
+        out["locales"] = {}
+    except Exception:  # a broken renderer must not take the form down with it
+        current_app.logger.exception("notice preview failed")
+        out["unavailable"] = "error"
+        out["locales"] = {}
+    try:
+        out["recipients"] = count_recipients(incident)
+    except NotImplementedError:
+        out["recipients"] = None
+    except Exception:
+        current_app.logger.exception("recipient count failed")
+        out["recipients"] = None
+    return out
+
+
+def send_test_to_me(incident: Incident, update: IncidentUpdate) -> bool:
+    """Queue the rendered email to the acting admin only; False when rendering is not available yet."""
+    from ..delivery import render
+    from ..delivery.outbox import enqueue_message
+
+    locale = current_user.locale if current_user.locale in PREVIEW_LOCALES else "en"
+    try:
+        email = render.render_update_email(incident, update, locale=locale)
+    except NotImplementedError:
+        return False
+    enqueue_message(kind="test", channel="email", recipient=current_user.email,
+                    subject="[TEST] " + email.get("subject", ""), text=email.get("text", ""), html=email.get("html"))
+    return True
+
+
+def discard_unsaved() -> None:
+    """Drop anything the preview objects may have pulled into the session."""
+    db.session.rollback()
+
+
+def commit_outbox_only(*transients) -> None:
+    """Commit the queued test message while keeping the unsaved preview objects out of the database."""
+    for obj in transients:
+        for item in (obj, *getattr(obj, "affected", [])) if isinstance(obj, Incident) and obj.id is None else (obj,):
+            if item in db.session:
+                db.session.expunge(item)
+    db.session.commit()

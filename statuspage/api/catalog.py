@@ -1,0 +1,126 @@
+"""Components and tenants over the admin API."""
+from __future__ import annotations
+
+from flask import jsonify
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Component, Tenant
+from ..services import catalog as service
+from ..services.snapshots import component_dict, tenant_dict
+from ..services.trash import restore, soft_delete
+from . import bp
+from .common import ApiError, json_body, require_role
+from .routes import flag, get_or_404, list_limit
+
+
+def tenant_json(tenant: Tenant) -> dict:
+    data = tenant_dict(tenant)
+    if tenant.private:
+        data["access_url"] = service.tenant_access_url(tenant)
+    return data
+
+
+@bp.get("/components")
+@require_role("viewer")
+def components_list():
+    query = select(Component).order_by(Component.position, Component.id).limit(list_limit(500, 5000))
+    if not flag("include_deleted"):
+        query = query.where(Component.deleted_at.is_(None))
+    return jsonify([component_dict(c) for c in db.session.scalars(query)])
+
+
+@bp.post("/components")
+@require_role("admin")
+def components_create():
+    component = service.save_component(service.clean_component(json_body()))
+    return jsonify(component_dict(component)), 201
+
+
+@bp.get("/components/<component_id>")
+@require_role("viewer")
+def components_get(component_id):
+    return jsonify(component_dict(get_or_404(Component, component_id, what="component")))
+
+
+@bp.patch("/components/<component_id>")
+@require_role("responder")
+def components_patch(component_id):
+    from flask import g
+
+    component = get_or_404(Component, component_id, what="component")
+    fields = service.clean_component(json_body(), partial=True)
+    token = g.api_token
+    if set(fields) - {"status"} and not (token.user.has_role("admin") and token.role == "admin"):
+        raise ApiError(403, "forbidden", "Only the 'admin' role may change more than a component's status.")
+    return jsonify(component_dict(service.save_component(fields, component)))
+
+
+@bp.delete("/components/<component_id>")
+@require_role("admin")
+def components_delete(component_id):
+    component = get_or_404(Component, component_id, what="component")
+    soft_delete("component", component)
+    return jsonify(component_dict(component))
+
+
+@bp.post("/components/<component_id>/restore")
+@require_role("admin")
+def components_restore(component_id):
+    component = get_or_404(Component, component_id, live=False, what="component")
+    if component.deleted_at is not None:
+        restore("component", component)
+    return jsonify(component_dict(component))
+
+
+@bp.get("/tenants")
+@require_role("viewer")
+def tenants_list():
+    query = select(Tenant).order_by(Tenant.name).limit(list_limit(500, 5000))
+    if not flag("include_deleted"):
+        query = query.where(Tenant.deleted_at.is_(None))
+    return jsonify([tenant_json(t) for t in db.session.scalars(query)])
+
+
+@bp.post("/tenants")
+@require_role("admin")
+def tenants_create():
+    return jsonify(tenant_json(service.save_tenant(service.clean_tenant(json_body())))), 201
+
+
+@bp.get("/tenants/<tenant_id>")
+@require_role("viewer")
+def tenants_get(tenant_id):
+    return jsonify(tenant_json(get_or_404(Tenant, tenant_id, what="tenant")))
+
+
+@bp.patch("/tenants/<tenant_id>")
+@require_role("admin")
+def tenants_patch(tenant_id):
+    tenant = get_or_404(Tenant, tenant_id, what="tenant")
+    return jsonify(tenant_json(service.save_tenant(service.clean_tenant(json_body(), partial=True), tenant)))
+
+
+@bp.delete("/tenants/<tenant_id>")
+@require_role("admin")
+def tenants_delete(tenant_id):
+    tenant = get_or_404(Tenant, tenant_id, what="tenant")
+    soft_delete("tenant", tenant)
+    return jsonify(tenant_json(tenant))
+
+
+@bp.post("/tenants/<tenant_id>/restore")
+@require_role("admin")
+def tenants_restore(tenant_id):
+    tenant = get_or_404(Tenant, tenant_id, live=False, what="tenant")
+    if tenant.deleted_at is not None:
+        restore("tenant", tenant)
+    return jsonify(tenant_json(tenant))
+
+
+@bp.post("/tenants/<tenant_id>/rotate-access")
+@require_role("admin")
+def tenants_rotate(tenant_id):
+    tenant = get_or_404(Tenant, tenant_id, what="tenant")
+    service.rotate_tenant_access(tenant)
+    return jsonify(tenant_json(tenant))

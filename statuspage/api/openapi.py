@@ -1,0 +1,217 @@
+"""The OpenAPI 3.1 description of /api/admin/v1, served at /api/admin/v1/openapi.json."""
+from __future__ import annotations
+
+from flask import jsonify
+
+from ..models import COMPONENT_STATUSES, DELIVERY_STATUSES, IMPACTS, INCIDENT_STATUSES, MAINTENANCE_STATUSES, VISIBILITIES
+from . import bp
+
+ROLES = ("viewer", "responder", "admin")
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {str(code): {"$ref": f"#/components/responses/{name}"} for code, name in (
+    (400, "BadRequest"), (401, "Unauthorized"), (403, "Forbidden"), (404, "NotFound"), (415, "Unsupported"),
+    (422, "Invalid"))}
+
+
+def _op(summary: str, role: str, ok: dict, body: dict | None = None, params: list | None = None,
+        status: str = "200") -> dict:
+    op = {"summary": summary, "description": f"Needs a token with at least the `{role}` role.",
+          "responses": {status: ok, **ERRORS}}
+    if body is not None:
+        op["requestBody"] = _body(body)
+    if params:
+        op["parameters"] = params
+    return op
+
+
+ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 5000}}
+INCLUDE_DELETED = {"name": "include_deleted", "in": "query", "schema": {"type": "boolean"}}
+ids = {"type": "array", "items": {"type": "integer", "minimum": 1}, "maxItems": 1000}
+timestamp = {"type": ["string", "null"], "format": "date-time"}
+component_map = {"type": "object", "description": "component id → its new status",
+                 "additionalProperties": {"type": "string", "enum": list(COMPONENT_STATUSES)}}
+translations = {"type": "object", "properties": {"zh_Hans": {"type": "string"}}, "additionalProperties": False}
+
+SCHEMAS = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}},
+    "Component": {"type": "object", "required": ["id", "name", "status"], "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "description": {"type": "string"},
+        "status": {"type": "string", "enum": list(COMPONENT_STATUSES)}, "group": {"type": ["string", "null"]},
+        "group_id": {"type": ["integer", "null"]}, "position": {"type": "integer"}, "show_uptime": {"type": "boolean"},
+        "deleted_at": timestamp}},
+    "ComponentInput": {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200}, "description": {"type": "string", "maxLength": 2000},
+        "status": {"type": "string", "enum": list(COMPONENT_STATUSES)}, "group": {"type": "string", "maxLength": 200},
+        "show_uptime": {"type": "boolean"}, "position": {"type": "integer"}}},
+    "ComponentPatch": {"type": "object", "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200}, "description": {"type": "string", "maxLength": 2000},
+        "status": {"type": "string", "enum": list(COMPONENT_STATUSES)}, "group": {"type": "string", "maxLength": 200},
+        "show_uptime": {"type": "boolean"}, "position": {"type": "integer"}}},
+    "Tenant": {"type": "object", "required": ["id", "name", "slug", "private"], "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "slug": {"type": "string"}, "private": {"type": "boolean"},
+        "access_url": {"type": ["string", "null"], "description": "Only for private tenants: the signed link to its page."},
+        "deleted_at": timestamp}},
+    "TenantInput": {"type": "object", "required": ["name", "slug"], "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "slug": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"},
+        "private": {"type": "boolean"}, "description": {"type": "string", "maxLength": 2000}}},
+    "TenantPatch": {"type": "object", "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "slug": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"},
+        "private": {"type": "boolean"}, "description": {"type": "string", "maxLength": 2000}}},
+    "IncidentUpdate": {"type": "object", "required": ["id", "status", "body"], "properties": {
+        "id": {"type": "integer"}, "incident_id": {"type": "integer"}, "status": {"type": "string"},
+        "body": {"type": "string"}, "body_translations": {"type": "object"},
+        "affected_components": {"type": "array"}, "deliver_notifications": {"type": "boolean"},
+        "created_at": timestamp, "display_at": timestamp}},
+    "Incident": {"type": "object", "required": ["id", "name", "status", "impact", "visibility", "draft"], "properties": {
+        "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["incident", "maintenance"]},
+        "name": {"type": "string"}, "name_translations": {"type": "object"},
+        "status": {"type": "string", "enum": list(INCIDENT_STATUSES + MAINTENANCE_STATUSES)},
+        "impact": {"type": "string", "enum": list(IMPACTS)}, "visibility": {"type": "string", "enum": list(VISIBILITIES)},
+        "draft": {"type": "boolean"}, "component_ids": {"type": "array", "items": {"type": "integer"}},
+        "components": {"type": "object"}, "tenant_slugs": {"type": "array", "items": {"type": "string"}},
+        "started_at": timestamp, "resolved_at": timestamp, "scheduled_for": timestamp, "scheduled_until": timestamp,
+        "deleted_at": timestamp, "updates": {"type": "array", "items": _ref("IncidentUpdate")}}},
+    "IncidentInput": {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 300},
+        "status": {"type": "string", "enum": list(INCIDENT_STATUSES)}, "impact": {"type": "string", "enum": list(IMPACTS)},
+        "body": {"type": "string", "maxLength": 20000, "description": "Markdown"},
+        "component_ids": ids, "components": component_map,
+        "tenant_slugs": {"type": "array", "items": {"type": "string", "maxLength": 80}, "maxItems": 1000,
+                         "description": "Empty: everyone."},
+        "visibility": {"type": "string", "enum": list(VISIBILITIES)},
+        "draft": {"type": "boolean", "description": "Invisible and silent until PATCHed to false."},
+        "deliver_notifications": {"type": "boolean"}, "name_translations": translations,
+        "body_translations": translations}},
+    "IncidentPatch": {"type": "object", "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 300},
+        "status": {"type": "string", "enum": list(INCIDENT_STATUSES + MAINTENANCE_STATUSES),
+                   "description": "With `body`: also posts a timeline update."},
+        "impact": {"type": "string", "enum": list(IMPACTS)}, "body": {"type": "string", "maxLength": 20000},
+        "component_ids": ids, "components": component_map,
+        "tenant_slugs": {"type": "array", "items": {"type": "string", "maxLength": 80}, "maxItems": 1000},
+        "visibility": {"type": "string", "enum": list(VISIBILITIES)}, "draft": {"type": "boolean"},
+        "deliver_notifications": {"type": "boolean"}, "name_translations": translations}},
+    "UpdateInput": {"type": "object", "required": ["body"], "properties": {
+        "status": {"type": "string", "enum": list(INCIDENT_STATUSES + MAINTENANCE_STATUSES)},
+        "body": {"type": "string", "minLength": 1, "maxLength": 20000}, "deliver_notifications": {"type": "boolean"},
+        "components": component_map, "component_ids": ids, "body_translations": translations}},
+    "Delivery": {"type": "object", "required": ["id", "channel", "status", "attempts"], "properties": {
+        "id": {"type": "integer"}, "kind": {"type": "string"}, "update_id": {"type": ["integer", "null"]},
+        "incident_id": {"type": ["integer", "null"]}, "subscriber_id": {"type": ["integer", "null"]},
+        "channel": {"type": "string"}, "status": {"type": "string", "enum": list(DELIVERY_STATUSES)},
+        "attempts": {"type": "integer"}, "last_error": {"type": ["string", "null"]}}},
+    "Subscriber": {"type": "object", "required": ["id"], "properties": {
+        "id": {"type": "integer"}, "email": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]},
+        "tenant": {"type": ["string", "null"]}, "component_ids": {"type": "array", "items": {"type": "integer"}},
+        "locale": {"type": "string"}, "confirmed": {"type": "boolean"}}},
+    "SubscriberInput": {"type": "object", "properties": {
+        "email": {"type": "string", "maxLength": 320}, "phone": {"type": "string", "maxLength": 40},
+        "tenant": {"type": "string", "maxLength": 80}, "component_ids": ids,
+        "locale": {"type": "string", "enum": ["en", "zh_Hans"]}, "confirmed": {"type": "boolean"}}},
+    "ImportReport": {"type": "object", "properties": {
+        "added": {"type": "integer"}, "updated": {"type": "integer"}, "rejected": {"type": "array"}}},
+    "Upstream": {"type": "object", "required": ["id", "name", "url", "kind"], "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "url": {"type": "string"},
+        "kind": {"type": "string", "enum": ["rss", "atom", "statuspage"]}, "interval_seconds": {"type": "integer"},
+        "component_ids": {"type": "array", "items": {"type": "integer"}}, "last_fetch_at": timestamp,
+        "last_status": {"type": ["integer", "null"]}, "last_error": {"type": ["string", "null"]}}},
+    "UpstreamInput": {"type": "object", "required": ["name", "url"], "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200}, "url": {"type": "string", "maxLength": 1000},
+        "kind": {"type": "string", "enum": ["rss", "atom", "statuspage"]},
+        "interval_seconds": {"type": "integer", "minimum": 30, "maximum": 86400}, "component_ids": ids}},
+}
+
+
+def _error(description: str) -> dict:
+    return _json(_ref("Error"), description)
+
+
+def _crud(name: str, schema: str, role_write: str, patch: bool = True, get_one: bool = True,
+          restore: bool = True) -> dict:
+    plural = f"/{name}"
+    one = f"/{name}/{{id}}"
+    paths = {plural: {
+        "get": _op(f"List {name}", "viewer", _json({"type": "array", "items": _ref(schema)}),
+                   params=[LIMIT, INCLUDE_DELETED]),
+        "post": _op(f"Create one of {name}", role_write, _json(_ref(schema), "Created"), body=_ref(f"{schema}Input"),
+                    status="201")}}
+    item = {"parameters": [ID],
+            "delete": _op("Delete (soft: restorable, recorded in the audit log)", role_write, _json(_ref(schema)))}
+    if get_one:
+        item["get"] = _op("Get one", "viewer", _json(_ref(schema)))
+    if patch:
+        item["patch"] = _op("Change some fields", role_write, _json(_ref(schema)), body=_ref(f"{schema}Patch"))
+    paths[one] = item
+    if restore:
+        paths[f"{one}/restore"] = {"parameters": [ID], "post": _op("Undo a delete", role_write, _json(_ref(schema)))}
+    return paths
+
+
+def build_spec() -> dict:
+    paths = {}
+    paths.update(_crud("components", "Component", "admin"))
+    paths["/components/{id}"]["patch"]["description"] = "A responder may change `status`; other fields need admin."
+    paths.update(_crud("tenants", "Tenant", "admin"))
+    paths["/tenants/{id}/rotate-access"] = {"parameters": [ID], "post": _op(
+        "New access link for a private tenant (the old one stops working)", "admin", _json(_ref("Tenant")))}
+    paths.update(_crud("incidents", "Incident", "responder"))
+    paths["/incidents"]["get"]["parameters"] += [
+        {"name": "kind", "in": "query", "schema": {"type": "string", "enum": ["incident", "maintenance"]}},
+        {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["open", "closed"]}}]
+    paths["/incidents/{id}/updates"] = {"parameters": [ID], "post": _op(
+        "Post a timeline update (and notify, unless turned off or a draft)", "responder",
+        _json(_ref("IncidentUpdate"), "Created"), body=_ref("UpdateInput"), status="201")}
+    paths["/deliveries"] = {"get": _op("The delivery log", "viewer", _json({"type": "array", "items": _ref("Delivery")}),
+                                       params=[LIMIT, {"name": "incident_id", "in": "query",
+                                                       "schema": {"type": "integer", "minimum": 1}},
+                                               {"name": "status", "in": "query",
+                                                "schema": {"type": "string", "enum": list(DELIVERY_STATUSES)}}])}
+    paths.update(_crud("subscribers", "Subscriber", "responder", patch=False, get_one=False, restore=False))
+    paths["/subscribers/import"] = {"post": {
+        "summary": "Import subscribers from CSV (email,phone,tenant,components,locale)",
+        "description": "All-or-nothing per file unless `partial=1`. Needs the `admin` role.",
+        "parameters": [{"name": "partial", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}}],
+        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
+        "responses": {"200": _json(_ref("ImportReport")), **ERRORS}}}
+    paths.update(_crud("upstreams", "Upstream", "admin", patch=False, get_one=False, restore=False))
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "statuspage admin API", "version": "1.0.0",
+                 "description": "Manage components, tenants, incidents, subscribers and upstream feeds. "
+                                "Every error is `{\"error\": {\"code\", \"message\"}}` with a 4xx status. "
+                                "Token roles: " + ", ".join(ROLES) + "; a token never exceeds its user."},
+        "servers": [{"url": "/api/admin/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "`flask --app wsgi create-api-token` or Admin → API tokens"}},
+            "responses": {"BadRequest": _error("Malformed request"), "Unauthorized": _error("Missing or bad token"),
+                          "Forbidden": _error("The token's role is too low"), "NotFound": _error("No such object"),
+                          "Unsupported": _error("The body is not JSON"), "Invalid": _error("A field is not valid")},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(build_spec())

@@ -1,0 +1,179 @@
+"""Components, component groups and tenants: create, edit, order, bulk edit, delete softly."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import COMPONENT_STATUSES, Component, ComponentGroup, Tenant
+from . import audit
+from .snapshots import component_dict, group_dict, tenant_dict
+from .validation import ValidationError, boolean, choice, text
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+
+
+def group_by_name(name: str | None, create: bool = True) -> ComponentGroup | None:
+    if not name:
+        return None
+    group = db.session.scalars(select(ComponentGroup).where(
+        ComponentGroup.name == name, ComponentGroup.deleted_at.is_(None))).first()
+    if group is None and create:
+        position = (db.session.scalar(select(func.max(ComponentGroup.position))) or 0) + 1
+        group = ComponentGroup(name=name, position=position)
+        db.session.add(group)
+        db.session.flush()
+        audit.record("create", "component_group", group.id, after=group_dict(group), summary=name)
+    return group
+
+
+def clean_component(data: dict, partial: bool = False) -> dict:
+    out = {}
+    has = (lambda f: f in data) if partial else (lambda f: True)
+    if has("name"):
+        out["name"] = text(data, "name", 200, required=True)
+    if has("description"):
+        out["description"] = text(data, "description", 2000)
+    if has("status"):
+        out["status"] = choice(data, "status", COMPONENT_STATUSES, default="operational")
+    if has("group"):
+        out["group"] = text(data, "group", 200)
+    if has("show_uptime"):
+        out["show_uptime"] = boolean(data, "show_uptime", default=True)
+    if "position" in data:
+        value = data["position"]
+        if not isinstance(value, int) or isinstance(value, bool) or not -10**6 < value < 10**6:
+            raise ValidationError({"position": _("Must be a whole number.")})
+        out["position"] = value
+    return out
+
+
+def save_component(fields: dict, component: Component | None = None) -> Component:
+    before = component_dict(component) if component else None
+    if component is None:
+        component = Component(position=(db.session.scalar(select(func.max(Component.position))) or 0) + 1)
+        db.session.add(component)
+    for key, value in fields.items():
+        if key == "group":
+            component.group = group_by_name(value)
+        else:
+            setattr(component, key, value)
+    db.session.flush()
+    audit.record("update" if before else "create", "component", component.id, before=before,
+                 after=component_dict(component), summary=component.name)
+    db.session.commit()
+    return component
+
+
+def move_component(component: Component, direction: int) -> None:
+    """Swap places with the neighbour above (-1) or below (+1) within its group."""
+    siblings = list(db.session.scalars(select(Component).where(
+        Component.deleted_at.is_(None), Component.group_id.is_(component.group_id) if component.group_id is None
+        else Component.group_id == component.group_id).order_by(Component.position, Component.id)))
+    for index, comp in enumerate(siblings):
+        comp.position = index
+    i = siblings.index(component)
+    j = i + direction
+    if 0 <= j < len(siblings):
+        siblings[i].position, siblings[j].position = j, i
+        audit.record("reorder", "component", component.id, before={"position": i}, after={"position": j},
+                     summary=component.name)
+    db.session.commit()
+
+
+def bulk_set_status(component_ids: list[int], status: str) -> int:
+    """Set many components' status at once (after the typed confirmation); returns how many changed."""
+    if status not in COMPONENT_STATUSES:
+        raise ValidationError({"status": _("Must be one of: %(choices)s.", choices=", ".join(COMPONENT_STATUSES))})
+    comps = list(db.session.scalars(select(Component).where(Component.id.in_(component_ids or [0]),
+                                                            Component.deleted_at.is_(None))))
+    for comp in comps:
+        before = component_dict(comp)
+        comp.status = status
+        audit.record("bulk_status", "component", comp.id, before=before, after=component_dict(comp), summary=comp.name)
+    db.session.commit()
+    return len(comps)
+
+
+def bulk_delete(component_ids: list[int]) -> int:
+    comps = list(db.session.scalars(select(Component).where(Component.id.in_(component_ids or [0]),
+                                                            Component.deleted_at.is_(None))))
+    for comp in comps:
+        before = component_dict(comp)
+        comp.soft_delete()
+        audit.record("delete", "component", comp.id, before=before, after=component_dict(comp), summary=comp.name)
+    db.session.commit()
+    return len(comps)
+
+
+def save_group(name: str, description: str = "", group: ComponentGroup | None = None) -> ComponentGroup:
+    before = group_dict(group) if group else None
+    if group is None:
+        group = ComponentGroup(position=(db.session.scalar(select(func.max(ComponentGroup.position))) or 0) + 1)
+        db.session.add(group)
+    group.name, group.description = name, description
+    db.session.flush()
+    audit.record("update" if before else "create", "component_group", group.id, before=before,
+                 after=group_dict(group), summary=name)
+    db.session.commit()
+    return group
+
+
+def clean_tenant(data: dict, partial: bool = False) -> dict:
+    out = {}
+    has = (lambda f: f in data) if partial else (lambda f: True)
+    if has("name"):
+        out["name"] = text(data, "name", 200, required=True)
+    if has("slug"):
+        slug = text(data, "slug", 80, required=True).lower()
+        if not SLUG.match(slug):
+            raise ValidationError({"slug": _("Use lowercase letters, digits and dashes.")})
+        out["slug"] = slug
+    if has("private"):
+        out["private"] = boolean(data, "private", default=False)
+    if has("description"):
+        out["description"] = text(data, "description", 2000)
+    return out
+
+
+def save_tenant(fields: dict, tenant: Tenant | None = None) -> Tenant:
+    if "slug" in fields:
+        clash = db.session.scalars(select(Tenant).where(Tenant.slug == fields["slug"])).first()
+        if clash is not None and clash is not tenant:
+            raise ValidationError({"slug": _("This slug is taken (perhaps by a tenant in the trash).")})
+    before = tenant_dict(tenant) if tenant else None
+    if tenant is None:
+        tenant = Tenant()
+        db.session.add(tenant)
+    for key, value in fields.items():
+        setattr(tenant, key, value)
+    db.session.flush()
+    audit.record("update" if before else "create", "tenant", tenant.id, before=before, after=tenant_dict(tenant),
+                 summary=tenant.name)
+    db.session.commit()
+    return tenant
+
+
+def tenant_access_url(tenant: Tenant) -> str | None:
+    """The signed link to a private tenant's page (from the public side's tenants service)."""
+    try:
+        from .tenants import access_url
+    except ImportError:
+        return None
+    return access_url(tenant)
+
+
+def rotate_tenant_access(tenant: Tenant) -> None:
+    before = tenant_dict(tenant)
+    try:
+        from .tenants import rotate_access
+    except ImportError:
+        rotate_access = None
+    if rotate_access is not None:
+        rotate_access(tenant)
+    else:
+        tenant.access_version += 1
+    audit.record("rotate_access", "tenant", tenant.id, before=before, after=tenant_dict(tenant), summary=tenant.name)
+    db.session.commit()

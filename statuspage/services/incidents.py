@@ -1,0 +1,351 @@
+"""The incident lifecycle: open, update, resolve, publish a draft, delete and restore.
+
+Every write here is one transaction: the update row, the component status
+changes, the audit entry and (when notifications are on and the incident is
+not a draft) the fan-out of delivery rows commit together or not at all.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    CLOSED_STATUSES, COMPONENT_SEVERITY, COMPONENT_STATUSES, IMPACTS, INCIDENT_STATUSES, MAINTENANCE_STATUSES,
+    VISIBILITIES, Component, Incident, IncidentComponent, IncidentUpdate, Tenant, utcnow)
+from . import audit
+from .snapshots import incident_dict
+from .validation import ValidationError, boolean, choice, int_list, str_list, text, translations
+
+TRANSLATED_LOCALES = ("zh_Hans",)
+NAME_MAX = 300
+BODY_MAX = 20000
+# Maintenance windows that are running count as "open" for component status.
+ACTIVE_MAINTENANCE = ("in_progress", "verifying")
+
+
+def statuses_for(kind: str) -> tuple[str, ...]:
+    return MAINTENANCE_STATUSES if kind == "maintenance" else INCIDENT_STATUSES
+
+
+def affects_public_components(incident: Incident) -> bool:
+    """Drafts and drills never touch the real component statuses."""
+    return not incident.draft and incident.visibility != "drill" and incident.deleted_at is None
+
+
+def clean_component_statuses(data: dict) -> dict[int, str]:
+    """`components` ({id: status}) merged with `component_ids` (status left as given or unchanged)."""
+    raw = data.get("components") or {}
+    if not isinstance(raw, dict):
+        raise ValidationError({"components": _("Must map component ids to statuses.")})
+    out: dict[int, str] = {}
+    for key, status in raw.items():
+        try:
+            cid = int(key)
+        except (TypeError, ValueError):
+            raise ValidationError({"components": _("Must map component ids to statuses.")}) from None
+        if status not in COMPONENT_STATUSES:
+            raise ValidationError({"components": _("Must be one of: %(choices)s.", choices=", ".join(COMPONENT_STATUSES))})
+        out[cid] = status
+    for cid in int_list(data, "component_ids"):
+        out.setdefault(cid, "")
+    _existing_components(out)
+    return out
+
+
+def _existing_components(ids) -> dict[int, Component]:
+    ids = [i for i in ids if 0 < i < 2**31]
+    found = {c.id: c for c in db.session.scalars(
+        select(Component).where(Component.id.in_(ids), Component.deleted_at.is_(None)))} if ids else {}
+    missing = [str(i) for i in ids if i not in found]
+    if missing or len(ids) != len(found):
+        raise ValidationError({"components": _("Unknown component: %(ids)s.", ids=", ".join(missing) or "?")})
+    return found
+
+
+def tenants_by_slug(slugs: list[str]) -> list[Tenant]:
+    if not slugs:
+        return []
+    found = {t.slug: t for t in db.session.scalars(
+        select(Tenant).where(Tenant.slug.in_(slugs), Tenant.deleted_at.is_(None)))}
+    missing = [s for s in slugs if s not in found]
+    if missing:
+        raise ValidationError({"tenant_slugs": _("Unknown tenant: %(slugs)s.", slugs=", ".join(missing))})
+    return [found[s] for s in slugs]
+
+
+def clean_incident(data: dict, kind: str = "incident", partial: bool = False) -> dict:
+    """The validated fields of an incident (only those present when `partial`)."""
+    out: dict = {}
+    has = (lambda f: f in data) if partial else (lambda f: True)
+    if has("name"):
+        out["name"] = text(data, "name", NAME_MAX, required=True)
+    if has("impact"):
+        out["impact"] = choice(data, "impact", IMPACTS, default="minor" if kind == "incident" else "none")
+    if has("visibility"):
+        out["visibility"] = choice(data, "visibility", VISIBILITIES, default="public")
+    if has("draft"):
+        out["draft"] = boolean(data, "draft", default=False)
+    if has("deliver_notifications"):
+        out["deliver_notifications"] = boolean(data, "deliver_notifications", default=True)
+    if has("name_translations"):
+        out["name_translations"] = translations(data, "name_translations", TRANSLATED_LOCALES, NAME_MAX)
+    if has("tenant_slugs"):
+        out["tenants"] = tenants_by_slug(str_list(data, "tenant_slugs", max_len=80))
+    if (not partial) or "components" in data or "component_ids" in data:
+        out["components"] = clean_component_statuses(data)
+    if not partial:
+        out["status"] = choice(data, "status", statuses_for(kind), default=statuses_for(kind)[0])
+        out["body"] = text(data, "body", BODY_MAX)
+        out["body_translations"] = translations(data, "body_translations", TRANSLATED_LOCALES, BODY_MAX)
+    if out.get("visibility") == "tenants" and not out.get("tenants") and not partial:
+        raise ValidationError({"tenant_slugs": _("Choose at least one tenant for a tenants-only incident.")})
+    return out
+
+
+def clean_update(data: dict, incident: Incident) -> dict:
+    return {
+        "status": choice(data, "status", statuses_for(incident.kind), default=incident.status),
+        "body": text(data, "body", BODY_MAX, required=True),
+        "body_translations": translations(data, "body_translations", TRANSLATED_LOCALES, BODY_MAX),
+        "deliver_notifications": boolean(data, "deliver_notifications", default=True),
+        "components": clean_component_statuses(data),
+    }
+
+
+def create_incident(*, name: str, status: str, impact: str = "minor", body: str = "", components: dict | None = None,
+                    tenants=(), visibility: str = "public", draft: bool = False, deliver_notifications: bool = True,
+                    name_translations: dict | None = None, body_translations: dict | None = None, owner=None,
+                    kind: str = "incident", commit: bool = True, **window) -> Incident:
+    """Open an incident (or schedule a maintenance) with its first update."""
+    incident = Incident(kind=kind, name=name, status=statuses_for(kind)[0], impact=impact, visibility=visibility,
+                        draft=draft, name_translations=name_translations or {},
+                        owner_id=getattr(owner, "id", None), started_at=utcnow(), **window)
+    incident.tenants = list(tenants)
+    if kind == "maintenance" and incident.scheduled_for:
+        incident.started_at = incident.scheduled_for
+    db.session.add(incident)
+    for cid, st in (components or {}).items():
+        incident.affected.append(IncidentComponent(component_id=cid, status=st or _default_component_status(kind, impact)))
+    db.session.flush()
+    update = post_update(incident, status, body or _("We are investigating this issue."), components or {},
+                         deliver_notifications, body_translations=body_translations, author=owner, commit=False,
+                         audit_it=False)
+    audit.record("create", incident.kind, incident.id, after=incident_dict(incident), summary=incident.name)
+    if commit:
+        db.session.commit()
+    return incident
+
+
+def _default_component_status(kind: str, impact: str) -> str:
+    if kind == "maintenance":
+        return "under_maintenance"
+    return {"none": "operational", "minor": "degraded_performance", "major": "partial_outage",
+            "critical": "major_outage"}.get(impact, "degraded_performance")
+
+
+def post_update(incident: Incident, status: str, body: str, component_statuses: dict | None = None,
+                deliver_notifications: bool = True, *, body_translations: dict | None = None, author=None,
+                commit: bool = True, audit_it: bool = True, now: datetime | None = None) -> IncidentUpdate:
+    """Add a timeline entry, move component statuses, and fan out the notice when it should go out."""
+    now = now or utcnow()
+    before = incident_dict(incident, with_updates=False) if audit_it else None
+    changes = _apply_component_statuses(incident, component_statuses or {}, status)
+    incident.status = status
+    if status == "monitoring" and not incident.monitoring_at:
+        incident.monitoring_at = now
+    if status in CLOSED_STATUSES:
+        incident.resolved_at = incident.resolved_at or now
+    else:
+        incident.resolved_at = None
+    if incident.visibility != "drill" and not incident.draft:
+        incident.last_public_update_at = now
+    update = IncidentUpdate(incident_id=incident.id, status=status, body=body,
+                            body_translations=body_translations or {}, affected_components=changes,
+                            deliver_notifications=deliver_notifications, created_at=now, display_at=now,
+                            author_id=getattr(author, "id", None) or _actor_id())
+    db.session.add(update)
+    db.session.flush()
+    if deliver_notifications and not incident.draft:
+        from .fanout import fan_out_update
+
+        update.incident = incident
+        fan_out_update(update)
+    if audit_it:
+        audit.record("post_update", incident.kind, incident.id, before=before,
+                     after=incident_dict(incident, with_updates=False), summary=f"{status}: {body[:200]}")
+    if commit:
+        db.session.commit()
+    return update
+
+
+def _actor_id() -> int | None:
+    return audit.current_actor()[1]
+
+
+def _apply_component_statuses(incident: Incident, wanted: dict, status: str) -> list[dict]:
+    """Record each affected component's new status; move the real component when the incident is public."""
+    by_id = {a.component_id: a for a in incident.affected}
+    for cid, st in wanted.items():
+        link = by_id.get(cid)
+        if link is None:
+            link = IncidentComponent(component_id=cid, status=st or _default_component_status(incident.kind, incident.impact))
+            incident.affected.append(link)
+            by_id[cid] = link
+        elif st:
+            link.status = st
+    db.session.flush()
+    if not affects_public_components(incident) or (incident.kind == "maintenance" and status == "scheduled"):
+        return [_change(link.component, link.component.status, link.status) for link in incident.affected]
+    closing = status in CLOSED_STATUSES
+    changes = []
+    for link in incident.affected:
+        comp = link.component
+        old = comp.status
+        if closing:
+            comp.status = settled_status(comp, excluding=incident)
+        else:
+            comp.status = link.status
+        changes.append(_change(comp, old, comp.status))
+    return changes
+
+
+def _change(comp: Component, old: str, new: str) -> dict:
+    return {"code": comp.id, "name": comp.name, "old_status": old, "new_status": new}
+
+
+def open_incidents_affecting(component: Component, excluding: Incident | None = None) -> list[tuple[Incident, str]]:
+    """Other live incidents that still hold `component` down, with the status each gives it."""
+    rows = db.session.execute(
+        select(Incident, IncidentComponent.status)
+        .join(IncidentComponent, IncidentComponent.incident_id == Incident.id)
+        .where(IncidentComponent.component_id == component.id, Incident.deleted_at.is_(None),
+               Incident.draft.is_(False), Incident.visibility != "drill",
+               Incident.status.not_in(CLOSED_STATUSES + ("scheduled",)))).all()
+    return [(inc, st) for inc, st in rows if excluding is None or inc.id != excluding.id]
+
+
+def settled_status(component: Component, excluding: Incident | None = None) -> str:
+    """Operational unless another open incident affects it; then the worst such status."""
+    others = [st for _inc, st in open_incidents_affecting(component, excluding)]
+    return max(others, key=lambda s: COMPONENT_SEVERITY.get(s, 0)) if others else "operational"
+
+
+def resolution_conflicts(incident: Incident) -> list[dict]:
+    """What resolving would leave degraded, for the "are you sure" warning."""
+    out = []
+    for link in incident.affected:
+        others = open_incidents_affecting(link.component, excluding=incident)
+        if others:
+            out.append({"component": link.component, "incidents": [i for i, _s in others],
+                        "status": settled_status(link.component, excluding=incident)})
+    return out
+
+
+def update_incident(incident: Incident, fields: dict, commit: bool = True) -> Incident:
+    """Edit name, impact, visibility, tenants, components, translations; `draft: False` publishes."""
+    before = incident_dict(incident, with_updates=False)
+    publish = incident.draft and fields.get("draft") is False
+    if not incident.draft and fields.get("draft") is True:
+        raise ValidationError({"draft": _("A published incident cannot become a draft again.")})
+    for key in ("name", "impact", "visibility", "name_translations"):
+        if key in fields:
+            setattr(incident, key, fields[key])
+    if "tenants" in fields:
+        incident.tenants = fields["tenants"]
+    if incident.visibility == "tenants" and not incident.tenants:
+        raise ValidationError({"tenant_slugs": _("Choose at least one tenant for a tenants-only incident.")})
+    if "components" in fields:
+        wanted = fields["components"]
+        for link in list(incident.affected):
+            if link.component_id not in wanted:
+                incident.affected.remove(link)
+                if affects_public_components(incident) and incident.is_open:
+                    link.component.status = settled_status(link.component, excluding=incident)
+        db.session.flush()
+        if affects_public_components(incident) and not publish:
+            _apply_component_statuses(incident, wanted, incident.status)
+        else:
+            for cid, st in wanted.items():
+                if cid not in {a.component_id for a in incident.affected}:
+                    incident.affected.append(IncidentComponent(
+                        component_id=cid, status=st or _default_component_status(incident.kind, incident.impact)))
+                elif st:
+                    next(a for a in incident.affected if a.component_id == cid).status = st
+    if publish:
+        _publish(incident)
+    audit.record("publish" if publish else "update", incident.kind, incident.id, before=before,
+                 after=incident_dict(incident, with_updates=False), summary=incident.name)
+    if commit:
+        db.session.commit()
+    return incident
+
+
+def _publish(incident: Incident) -> None:
+    """A draft goes live: components move now and its latest notice goes out now."""
+    incident.draft = False
+    incident.started_at = incident.started_at if incident.kind == "maintenance" else utcnow()
+    db.session.flush()
+    if incident.visibility != "drill":
+        incident.last_public_update_at = utcnow()
+    if incident.kind == "incident" or incident.status in ACTIVE_MAINTENANCE:
+        _apply_component_statuses(incident, {}, incident.status)
+    latest = incident.updates[0] if incident.updates else None
+    if latest is not None and latest.deliver_notifications:
+        from .fanout import fan_out_update
+
+        fan_out_update(latest)
+
+
+def delete_incident(incident: Incident, commit: bool = True) -> None:
+    before = incident_dict(incident, with_updates=False)
+    was_live = affects_public_components(incident) and incident.is_open
+    incident.soft_delete()
+    db.session.flush()
+    if was_live:
+        for link in incident.affected:
+            link.component.status = settled_status(link.component, excluding=incident)
+    audit.record("delete", incident.kind, incident.id, before=before,
+                 after=incident_dict(incident, with_updates=False), summary=incident.name)
+    if commit:
+        db.session.commit()
+
+
+def restore_incident(incident: Incident, commit: bool = True) -> None:
+    before = incident_dict(incident, with_updates=False)
+    incident.restore()
+    db.session.flush()
+    if affects_public_components(incident) and incident.is_open and (
+            incident.kind == "incident" or incident.status in ACTIVE_MAINTENANCE):
+        for link in incident.affected:
+            worst = max((link.status, link.component.status), key=lambda s: COMPONENT_SEVERITY.get(s, 0))
+            link.component.status = worst
+    audit.record("restore", incident.kind, incident.id, before=before,
+                 after=incident_dict(incident, with_updates=False), summary=incident.name)
+    if commit:
+        db.session.commit()
+
+
+def save_postmortem(incident: Incident, body: str, publish: bool | None = None, commit: bool = True) -> None:
+    """Postmortem text; `publish` True shows it on the incident page, False takes it back to draft."""
+    before = {"postmortem_body": incident.postmortem_body,
+              "postmortem_published_at": incident.postmortem_published_at.isoformat()
+              if incident.postmortem_published_at else None}
+    incident.postmortem_body = body
+    if publish is True and not incident.postmortem_published_at:
+        incident.postmortem_published_at = utcnow()
+    elif publish is False:
+        incident.postmortem_published_at = None
+    audit.record("postmortem", incident.kind, incident.id, before=before,
+                 after={"postmortem_body": body, "postmortem_published_at":
+                        incident.postmortem_published_at.isoformat() if incident.postmortem_published_at else None},
+                 summary=incident.name)
+    if commit:
+        db.session.commit()
+
+
+def live_incident(incident_id) -> Incident | None:
+    incident = db.session.get(Incident, incident_id) if incident_id else None
+    return incident if incident is not None and incident.deleted_at is None else None
