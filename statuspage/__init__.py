@@ -185,6 +185,7 @@ def _register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .public import bp as public_bp
     from .public.api_v2 import bp as api_v2_bp
+    from .public.embed import bp as embed_bp
     from .public.feeds import bp as feeds_bp
     from .public.health import bp as health_bp
     from .public.subscriptions import bp as subscriptions_bp
@@ -192,6 +193,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(public_bp)
     app.register_blueprint(api_v2_bp)
+    app.register_blueprint(embed_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(subscriptions_bp)

@@ -36,7 +36,10 @@ def register_i18n(app: Flask) -> None:
 def remember_language_choice(resp):
     """`?lang=zh_Hans` sticks: later pages without it keep the chosen language."""
     from . import normalize_locale
+    from .security import is_embeddable
 
+    if is_embeddable(request.path):  # ?lang= there picks the widget's language, not the reader's site-wide choice
+        return resp
     wanted = normalize_locale(request.args.get(LANG_COOKIE))
     if wanted and request.cookies.get(LANG_COOKIE) != wanted:
         resp.set_cookie(LANG_COOKIE, wanted, max_age=ONE_YEAR, samesite="Lax", httponly=True,

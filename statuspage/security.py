@@ -9,11 +9,16 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 EMBEDDABLE = ("/embed", "/badge.svg")
 
 
+def is_embeddable(path: str) -> bool:
+    """The badge and widget, for the main page and under /t/<slug>/, may sit on other sites."""
+    return path.startswith(EMBEDDABLE) or (path.startswith("/t/") and path.endswith(EMBEDDABLE))
+
+
 def register_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(resp):
         h = resp.headers
-        embeddable = request.path.startswith(EMBEDDABLE)
+        embeddable = is_embeddable(request.path)
         h.setdefault("Content-Security-Policy", CSP.replace("frame-ancestors 'none'", "frame-ancestors *") if embeddable else CSP)
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
