@@ -1,6 +1,167 @@
-"""Celery entry module: `celery -A statuspage.tasks worker`."""
+"""Celery entry module: `celery -A statuspage.tasks worker` (add `-B`, or run `celery beat`, for the timers).
+
+The broker carries only wake-ups: the database is the source of truth, so a
+lost or repeated task changes nothing. Tasks are idempotent (they claim rows
+with the same leased, conditional UPDATE as the embedded runner) and run in
+an app context. A worker process builds its Flask app lazily on its first
+task; nothing is created at import time but the Celery object.
+"""
 from __future__ import annotations
 
+import os
 
-def init_celery(app) -> None:
-    return None
+from celery import Celery, Task
+from celery.signals import worker_ready
+
+from .config import config_from_env
+
+# Longer than any countdown we schedule (backoff caps at DELIVERY_RETRY_MAX_SECONDS),
+# so Redis never re-delivers a wake-up that is merely waiting for its ETA.
+VISIBILITY_TIMEOUT = 4 * 3600
+SWEEP_SECONDS = 30
+MAX_COUNTDOWN = 3600
+
+_flask_app = None
+
+
+class FlaskTask(Task):
+    """Every task body runs inside the Flask app's context."""
+
+    abstract = True
+
+    def __call__(self, *args, **kwargs):
+        app = flask_app()
+        with app.app_context():
+            return self.run(*args, **kwargs)
+
+
+celery = Celery("statuspage", task_cls=FlaskTask)
+app = celery  # `celery -A statuspage.tasks` finds either name
+
+
+def _configure(broker: str | None, periodic_jobs=None) -> None:
+    from .delivery.periodic import PERIODIC_JOBS
+
+    jobs = periodic_jobs if periodic_jobs is not None else PERIODIC_JOBS
+    schedule = {"delivery-sweep": {"task": "statuspage.tasks.sweep", "schedule": float(SWEEP_SECONDS)}}
+    for name, every, _target in jobs:
+        schedule[f"periodic-{name}"] = {"task": "statuspage.tasks.run_periodic", "schedule": float(every),
+                                        "args": (name,)}
+    celery.conf.update(
+        broker_url=broker,
+        task_ignore_result=True,
+        result_backend=None,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+        broker_connection_retry_on_startup=True,
+        task_default_queue="statuspage",
+        beat_schedule=schedule,
+        timezone="UTC",
+    )
+
+
+_configure(os.environ.get("CELERY_BROKER_URL") or None)
+
+
+def flask_app():
+    """The app this worker serves: the one init_celery was given, else one built from the environment."""
+    global _flask_app
+    if _flask_app is None:
+        from . import create_app
+
+        _flask_app = create_app()
+    return _flask_app
+
+
+def init_celery(flask) -> Celery:
+    """Bind Celery to a Flask app (create_app calls this when CELERY_BROKER_URL is set)."""
+    global _flask_app
+    from .delivery import outbox
+
+    _configure(flask.config["CELERY_BROKER_URL"])
+    if _flask_app is None:
+        _flask_app = flask
+    flask.extensions["celery"] = celery
+    outbox._install_commit_hook()
+    if _send_wakeups not in outbox.WAKEUP_CALLBACKS:
+        outbox.WAKEUP_CALLBACKS.append(_send_wakeups)
+    return celery
+
+
+def _send_wakeups(rows: int) -> None:
+    """After a commit that queued `rows` rows: enough wake-ups for the workers to share them."""
+    batch = 100
+    tasks = max(1, min(8, -(-rows // batch)))
+    for _ in range(tasks):
+        deliver.apply_async(retry=False)
+
+
+@celery.task(name="statuspage.tasks.deliver")
+def deliver(time_budget: float = 60.0) -> dict:
+    """Drain due rows for up to `time_budget` seconds; re-enqueue itself while work remains."""
+    from .delivery import outbox
+    from .delivery.worker import deliver_due
+
+    counts = deliver_due(time_budget=time_budget)
+    if counts.get("budget_exhausted"):
+        deliver.apply_async(retry=False)
+    else:
+        wait = outbox.next_due_in()
+        if wait is not None:
+            # A retry waiting for its backoff: one timed wake-up (the sweeper is the safety net).
+            deliver.apply_async(countdown=min(MAX_COUNTDOWN, max(1.0, wait)), retry=False)
+    return dict(counts)
+
+
+@celery.task(name="statuspage.tasks.sweep")
+def sweep() -> int:
+    """Beat, every 30 s: finish deferred fan-outs and wake workers for due rows a lost task left behind."""
+    from sqlalchemy import text
+
+    from .extensions import db
+    from .services.fanout import run_pending_fanouts
+
+    run_pending_fanouts()
+    due = outbox_due_count(db, text)
+    if due:
+        _send_wakeups(due)
+    return due
+
+
+def outbox_due_count(db, text) -> int:
+    from .models import utcnow
+
+    now = utcnow()
+    if db.engine.dialect.name == "sqlite":
+        now = now.replace(tzinfo=None)
+    n = db.session.execute(text(
+        "SELECT COUNT(*) FROM delivery WHERE (status = 'queued' AND next_attempt_at <= :now) "
+        "OR (status = 'sending' AND lease_until < :now)"), {"now": now}).scalar()
+    db.session.commit()
+    return int(n or 0)
+
+
+@celery.task(name="statuspage.tasks.run_periodic")
+def run_periodic(name: str) -> bool:
+    """One of PERIODIC_JOBS (the job itself is idempotent)."""
+    from .delivery.periodic import PERIODIC_JOBS, resolve
+
+    for job_name, _every, target in PERIODIC_JOBS:
+        if job_name == name:
+            func = resolve(target)
+            if func is None:
+                return False
+            func()
+            return True
+    return False
+
+
+@worker_ready.connect
+def _kick_on_start(sender=None, **_kwargs) -> None:
+    """A worker that starts (or restarts after a crash) looks at the outbox at once."""
+    try:
+        deliver.apply_async(retry=False)
+    except Exception:  # the broker is down: beat's sweeper catches up later
+        pass

@@ -1,14 +1,142 @@
-"""Embedded runner (placeholder until the delivery engine lands)."""
+"""Runners for the embedded default: a thread in the web process, `flask deliver`, `deliver --drain`.
+
+Single-runner guard: the embedded thread takes an exclusive file lock in the
+instance folder before it works, so of several gunicorn workers on one
+machine only one drains the outbox (the others wait to take over if it
+dies). Correctness does not depend on the lock: every claim is an atomic
+conditional UPDATE (SQLite's write lock; FOR UPDATE SKIP LOCKED on
+PostgreSQL), so `flask deliver` next to a web process is safe as well.
+"""
 from __future__ import annotations
 
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from pathlib import Path
 
-def start_embedded_worker(app) -> None:
-    return None
+from flask import current_app
+
+from ..extensions import db
+from . import outbox
+from .worker import deliver_due, worker_name
+
+log = logging.getLogger(__name__)
+IDLE_SECONDS = 2.0
+
+_started: dict[int, threading.Thread] = {}
+_wake = threading.Event()
+
+
+def _wake_up(_rows: int = 1) -> None:
+    _wake.set()
 
 
 def drain_outbox() -> dict:
-    return {}
+    """Send everything due now (retries not yet due are left for later); returns counts."""
+    totals: Counter = Counter()
+    worker_id = worker_name()
+    while True:
+        counts = deliver_due(worker_id)
+        totals.update(counts)
+        if not any(counts[k] for k in ("sent", "failed", "retry", "suppressed", "sent_late", "lost_lease")):
+            break
+    return {k: v for k, v in totals.items() if v}
+
+
+class PeriodicSchedule:
+    """Runs PERIODIC_JOBS on their intervals; each job is idempotent, so a double run is harmless."""
+
+    def __init__(self):
+        from .periodic import PERIODIC_JOBS
+
+        self.jobs = list(PERIODIC_JOBS)
+        self.next_run = {name: 0.0 for name, _, _ in self.jobs}
+
+    def run_due(self) -> None:
+        from .periodic import resolve
+
+        now = time.monotonic()
+        for name, every, target in self.jobs:
+            if now < self.next_run[name]:
+                continue
+            self.next_run[name] = now + every
+            func = resolve(target)
+            if func is None:
+                continue
+            try:
+                func()
+            except Exception:  # one failing job must not stop deliveries or the other jobs
+                log.exception("periodic job %s failed", name)
+                db.session.rollback()
+
+
+def run_loop(stop: threading.Event, periodic: bool = True) -> None:
+    """Deliver, run periodic jobs, sleep until woken or the next row is due."""
+    outbox._install_commit_hook()
+    if _wake_up not in outbox.WAKEUP_CALLBACKS:
+        outbox.WAKEUP_CALLBACKS.append(_wake_up)
+    schedule = PeriodicSchedule() if periodic else None
+    worker_id = worker_name()
+    while not stop.is_set():
+        _wake.clear()
+        try:
+            deliver_due(worker_id, time_budget=30, stop=stop)
+            if schedule is not None:
+                schedule.run_due()
+            wait = outbox.next_due_in()
+        except Exception:  # the database restarting, say: back off and try again
+            log.exception("delivery loop error")
+            db.session.rollback()
+            wait = 5.0
+        finally:
+            db.session.remove()
+        timeout = IDLE_SECONDS if wait is None else min(IDLE_SECONDS, max(0.05, wait))
+        _wake.wait(timeout)
 
 
 def run_forever() -> None:
-    raise SystemExit("the delivery worker is not built yet")
+    """`flask deliver`: the worker in the foreground until interrupted."""
+    stop = threading.Event()
+    try:
+        run_loop(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def _guarded_loop(app, stop: threading.Event) -> None:
+    lock_path = Path(app.instance_path) / "delivery-worker.lock"
+    with app.app_context():
+        while not stop.is_set():
+            with open(lock_path, "a+") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    stop.wait(10)  # another process owns the outbox; take over if it goes away
+                    continue
+                lock.seek(0)
+                lock.truncate()
+                lock.write(str(os.getpid()))
+                lock.flush()
+                run_loop(stop)
+
+
+def start_embedded_worker(app) -> threading.Thread | None:
+    """Start the in-process worker once per process (called by create_app when serving with no broker)."""
+    if os.environ.get("WERKZEUG_RUN_MAIN") is None and app.debug and os.environ.get("FLASK_RUN_FROM_CLI"):
+        return None  # the reloader's parent process: the child runs the worker
+    key = os.getpid()
+    if key in _started and _started[key].is_alive():
+        return _started[key]
+    stop = threading.Event()
+    thread = threading.Thread(target=_guarded_loop, args=(app, stop), name="statuspage-delivery", daemon=True)
+    thread.stop_event = stop  # type: ignore[attr-defined]
+    thread.start()
+    _started[key] = thread
+    return thread
+
+
+def current_worker_app():
+    return current_app._get_current_object()

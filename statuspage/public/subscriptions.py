@@ -1,3 +1,168 @@
-from flask import Blueprint
+"""Subscribe, confirm, manage, unsubscribe: thin views over services.subscriptions."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
+
+from ..extensions import csrf, db
+from ..models import Component, Tenant
+from ..services import subscriptions as subs
 
 bp = Blueprint("subscriptions", __name__)
+
+
+def _components(tenant: Tenant | None = None) -> list[Component]:
+    q = db.session.query(Component).filter(Component.deleted_at.is_(None))
+    if tenant is not None:
+        q = q.filter((Component.tenant_id.is_(None)) | (Component.tenant_id == tenant.id))
+    else:
+        q = q.filter(Component.tenant_id.is_(None))
+    return q.order_by(Component.position, Component.name).all()
+
+
+def _form_page(status: int = 200, error: str | None = None, field: str | None = None):
+    slug = request.values.get("tenant") or None
+    tenant = db.session.query(Tenant).filter_by(slug=slug, deleted_at=None).one_or_none() if slug else None
+    return render_template("subscriptions/subscribe.html", components=_components(tenant), tenant=tenant,
+                           error=error, error_field=field, values=request.values), status
+
+
+@bp.get("/subscribe")
+def subscribe_form():
+    return _form_page()
+
+
+@bp.post("/subscribe")
+@csrf.exempt
+def subscribe():
+    """Form or JSON. JSON (no cookies, needs a CORS preflight) skips CSRF; the HTML form keeps it."""
+    as_json = request.is_json
+    if not as_json and current_app.config.get("WTF_CSRF_ENABLED", True):
+        csrf.protect()
+    data = (request.get_json(silent=True) or {}) if as_json else request.form
+    if as_json and not isinstance(data, dict):
+        return _json_error(subs.SubscriptionError(_("The body must be a JSON object.")))
+    component_ids = data.get("component_ids") if as_json else request.form.getlist("component_ids")
+    if isinstance(component_ids, (str, int)):
+        component_ids = [component_ids]
+    try:
+        result = subs.subscribe(email=_str(data.get("email")), phone=_str(data.get("phone")),
+                                tenant_slug=_str(data.get("tenant")), component_ids=component_ids,
+                                locale=_str(data.get("locale")) or _current_locale(), ip=request.remote_addr)
+        db.session.commit()
+    except subs.SubscriptionError as exc:
+        db.session.rollback()
+        if as_json:
+            return _json_error(exc)
+        return _form_page(exc.status, exc.message, exc.field)
+    if as_json:
+        body = {"status": "pending", "channel": result.channel, "address": result.address,
+                "message": _pending_message(result.channel)}
+        if result.confirm_url:
+            body["confirm_url"] = result.confirm_url
+        return jsonify(body), 202
+    if result.confirm_url:
+        return redirect(result.confirm_url, code=303)
+    return render_template("subscriptions/pending.html", message=_pending_message(result.channel)), 200
+
+
+def _str(value) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _current_locale() -> str:
+    from ..templating import locale_code
+
+    return locale_code()
+
+
+def _pending_message(channel: str) -> str:
+    if channel == "email":
+        return _("Check your inbox: we sent a link to confirm the subscription. It expires in 48 hours.")
+    return _("We sent a 6-digit code by text message. Enter it to confirm the subscription.")
+
+
+def _json_error(exc: subs.SubscriptionError):
+    code = {429: "rate_limited", 410: "expired", 404: "not_found"}.get(exc.status, "invalid")
+    body = {"error": {"code": code, "message": exc.message}}
+    if exc.field:
+        body["error"]["field"] = exc.field
+    return jsonify(body), exc.status
+
+
+@bp.route("/subscriptions/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    try:
+        data = subs.read_confirm_token(token)
+        if "p" in data:
+            return _confirm_code(token)
+        sub = subs.confirm_email(token)
+        db.session.commit()
+    except subs.SubscriptionError as exc:
+        db.session.rollback()
+        return render_template("subscriptions/message.html", title=_("Subscription"), message=exc.message), exc.status
+    return render_template("subscriptions/confirmed.html", subscriber=sub)
+
+
+def _confirm_code(token: str):
+    if request.method == "GET":
+        return render_template("subscriptions/confirm_code.html", token=token, error=None)
+    try:
+        sub = subs.confirm_sms_code(token, request.form.get("code", ""))
+        db.session.commit()
+    except subs.SubscriptionError as exc:
+        db.session.commit()  # keep the counted attempt
+        return render_template("subscriptions/confirm_code.html", token=token, error=exc.message), exc.status
+    return render_template("subscriptions/confirmed.html", subscriber=sub)
+
+
+@bp.get("/unsubscribe/<token>")
+def unsubscribe_page(token: str):
+    """A GET only shows the button: mail scanners follow links."""
+    sub = subs.subscriber_by_token(token)
+    if sub is None:
+        return _unknown_link()
+    return render_template("subscriptions/unsubscribe.html", subscriber=sub, token=token)
+
+
+@bp.post("/unsubscribe/<token>")
+@csrf.exempt
+def unsubscribe(token: str):
+    """RFC 8058 one-click: the mail provider POSTs List-Unsubscribe=One-Click without cookies."""
+    sub = subs.subscriber_by_token(token)
+    if sub is None:
+        return _unknown_link()
+    subs.unsubscribe(sub)
+    db.session.commit()
+    if request.form.get("List-Unsubscribe") == "One-Click" or request.accept_mimetypes.best == "application/json":
+        return jsonify({"status": "unsubscribed"}), 200
+    return render_template("subscriptions/unsubscribed.html", subscriber=sub, token=token)
+
+
+@bp.route("/subscriptions/manage/<token>", methods=["GET", "POST"])
+def manage(token: str):
+    sub = subs.subscriber_by_token(token)
+    if sub is None or sub.deleted_at is not None:
+        return _unknown_link()
+    error = saved = None
+    status = 200
+    if request.method == "POST":
+        try:
+            ids = [] if request.form.get("all_components") else request.form.getlist("component_ids")
+            subs.update_preferences(sub, ids, request.form.get("locale"))
+            if request.form.get("resubscribe") and sub.confirmed:
+                sub.opted_out = False
+                sub.opted_out_at = None
+            db.session.commit()
+            saved = _("Your choices are saved.")
+        except subs.SubscriptionError as exc:
+            db.session.rollback()
+            error, status = exc.message, exc.status
+    chosen = {c.id for c in sub.components}
+    return render_template("subscriptions/manage.html", subscriber=sub, token=token, chosen=chosen,
+                           components=_components(sub.tenant), error=error, saved=saved), status
+
+
+def _unknown_link():
+    return render_template("subscriptions/message.html", title=_("Subscription"),
+                           message=_("This link is not valid. It may be mistyped or the subscription was removed.")), 404

@@ -1,0 +1,288 @@
+"""Subscribing, confirming, opting out: the rules, without request objects.
+
+A subscribe request answers the same way whether or not the address is
+already subscribed, so the form cannot be used to probe who is a customer.
+Confirm sends are rate-limited per IP, per destination and per number
+prefix (SMS pumping sends floods of codes to premium ranges).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func
+
+from ..extensions import db
+from ..models import Component, Subscriber, Tenant, utcnow
+
+CONFIRM_MAX_AGE = 48 * 3600
+CODE_MAX_AGE = 15 * 60
+CODE_MAX_ATTEMPTS = 5
+SMS_PAGE_MAX_AGE = 2 * 3600
+
+
+class SubscriptionError(Exception):
+    """Bad input or too many requests: `message` is shown to the user, `status` is the HTTP code."""
+
+    def __init__(self, message: str, status: int = 400, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+@dataclass
+class SubscribeResult:
+    channel: str
+    address: str
+    confirm_url: str | None = None  # the code page, for SMS
+    extra: dict = field(default_factory=dict)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="statuspage-subscription-confirm")
+
+
+def normalize_email(raw: str) -> str:
+    try:
+        info = validate_email((raw or "").strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise SubscriptionError(_("This email address is not valid: %(reason)s", reason=str(exc)), field="email")
+    return info.normalized.lower() if info.normalized else raw.strip().lower()
+
+
+def normalize_phone(raw: str, check_country: bool = True) -> str:
+    """E.164, or a SubscriptionError saying what is wrong."""
+    region = current_app.config.get("SMS_DEFAULT_REGION") or None
+    try:
+        number = phonenumbers.parse((raw or "").strip(), region)
+    except phonenumbers.NumberParseException:
+        raise SubscriptionError(_("This phone number is not valid. Write it with the country code, e.g. +1 415 555 0100."),
+                                field="phone")
+    if not phonenumbers.is_valid_number(number):
+        raise SubscriptionError(_("This phone number is not valid. Write it with the country code, e.g. +1 415 555 0100."),
+                                field="phone")
+    if check_country:
+        country = phonenumbers.region_code_for_number(number)
+        allowed = current_app.config.get("SMS_ALLOWED_COUNTRIES") or []
+        if allowed and country not in allowed:
+            raise SubscriptionError(
+                _("We do not send text messages to numbers in %(country)s. Subscribe by email instead.",
+                  country=country or "?"), field="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def find_tenant(slug: str | None) -> Tenant | None:
+    if not slug:
+        return None
+    tenant = db.session.query(Tenant).filter_by(slug=slug.strip(), deleted_at=None).one_or_none()
+    if tenant is None:
+        raise SubscriptionError(_("There is no page called '%(slug)s'.", slug=slug), field="tenant")
+    return tenant
+
+
+def find_components(ids) -> list[Component]:
+    try:
+        wanted = {int(i) for i in (ids or []) if str(i).strip()}
+    except (TypeError, ValueError):
+        raise SubscriptionError(_("Choose components from the list."), field="component_ids")
+    if not wanted:
+        return []
+    found = db.session.query(Component).filter(Component.id.in_(wanted), Component.deleted_at.is_(None)).all()
+    if len(found) != len(wanted):
+        raise SubscriptionError(_("Some of the chosen components do not exist."), field="component_ids")
+    return found
+
+
+def _limit(key: str, limit_name: str, default: int) -> None:
+    from ..delivery.ratelimit import hit
+
+    limit = int(current_app.config.get(limit_name, default))
+    if not hit(current_app, key, limit, 3600):
+        raise SubscriptionError(_("Too many subscription requests. Please try again in an hour."), status=429)
+
+
+def _check_rate_limits(channel: str, address: str, ip: str | None) -> None:
+    if ip:
+        _limit(f"subscribe-ip:{ip}", "SUBSCRIBE_LIMIT_PER_IP", 10)
+    _limit(f"subscribe-dest:{channel}:{address}", "SUBSCRIBE_LIMIT_PER_DESTINATION", 3)
+    if channel == "sms":
+        # Premium-rate ranges share a prefix: cap codes to any one block of numbers.
+        _limit(f"subscribe-prefix:{address[:-4]}", "SUBSCRIBE_LIMIT_PER_PREFIX", 10)
+
+
+def find_subscriber(channel: str, address: str, tenant_id: int | None) -> Subscriber | None:
+    return (db.session.query(Subscriber)
+            .filter(Subscriber.channel == channel, Subscriber.address == address,
+                    func.coalesce(Subscriber.tenant_id, 0) == (tenant_id or 0))
+            .one_or_none())
+
+
+def is_active(sub: Subscriber) -> bool:
+    return sub.confirmed and not sub.opted_out and sub.deleted_at is None
+
+
+def subscribe(*, email: str | None = None, phone: str | None = None, tenant_slug: str | None = None,
+              component_ids=None, locale: str | None = None, ip: str | None = None) -> SubscribeResult:
+    """Start a double opt-in; the answer is the same for new and existing addresses."""
+    from .. import normalize_locale
+
+    if email and phone:
+        raise SubscriptionError(_("Give an email address or a phone number, not both."))
+    if not email and not phone:
+        raise SubscriptionError(_("Give an email address or a phone number."))
+    channel = "email" if email else "sms"
+    address = normalize_email(email) if email else normalize_phone(phone)
+    tenant = find_tenant(tenant_slug)
+    components = find_components(component_ids)
+    locale = normalize_locale(locale) or "en"
+    _check_rate_limits(channel, address, ip)
+
+    sub = find_subscriber(channel, address, tenant.id if tenant else None)
+    if sub is not None and is_active(sub):
+        # Already subscribed: change nothing and say nothing different.
+        return _result(channel, address, tenant)
+    if sub is None:
+        sub = Subscriber(channel=channel, address=address, tenant_id=tenant.id if tenant else None,
+                         token=secrets.token_urlsafe(24), source="web")
+        db.session.add(sub)
+    sub.deleted_at = None
+    sub.confirmed = False
+    sub.locale = locale
+    sub.all_components = not components
+    sub.components = components
+    db.session.flush()
+    send_confirmation(sub)
+    return _result(channel, address, tenant)
+
+
+def _result(channel: str, address: str, tenant: Tenant | None) -> SubscribeResult:
+    result = SubscribeResult(channel=channel, address=address)
+    if channel == "sms":
+        token = _serializer().dumps({"p": address, "t": tenant.id if tenant else 0})
+        result.confirm_url = f"/subscriptions/confirm/{token}"
+    return result
+
+
+def send_confirmation(sub: Subscriber) -> None:
+    """Queue the confirm link (email) or a fresh 6-digit code (SMS)."""
+    from ..delivery.outbox import enqueue_message
+    from ..delivery.render import render_template_message
+
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    sub.confirm_sent_at = utcnow()
+    if sub.channel == "email":
+        token = _serializer().dumps({"s": sub.id, "k": sub.token[:12]})
+        msg = render_template_message("confirm", sub.locale, confirm_url=f"{base}/subscriptions/confirm/{token}")
+        enqueue_message("confirm", "email", sub.address, msg["subject"], msg["text"], msg["html"])
+    elif sub.channel == "sms":
+        code = f"{secrets.randbelow(10**6):06d}"
+        sub.confirm_code_hash = _code_hash(sub, code)
+        sub.confirm_attempts = 0
+        msg = render_template_message("sms/confirm", sub.locale, code=code)
+        enqueue_message("confirm", "sms", sub.address, "", msg["text"])
+    db.session.flush()
+
+
+def _code_hash(sub: Subscriber, code: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{sub.id}:{sub.address}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def read_confirm_token(token: str) -> dict:
+    """The payload of a confirm link or SMS code page; SubscriptionError when forged or expired."""
+    try:
+        data = _serializer().loads(token, max_age=int(current_app.config.get("SUBSCRIBE_CONFIRM_MAX_AGE", CONFIRM_MAX_AGE)))
+    except SignatureExpired:
+        raise SubscriptionError(_("This confirmation link has expired. Subscribe again to get a new one."), status=410)
+    except BadSignature:
+        raise SubscriptionError(_("This confirmation link is not valid."), status=404)
+    if not isinstance(data, dict):
+        raise SubscriptionError(_("This confirmation link is not valid."), status=404)
+    return data
+
+
+def confirm_email(token: str) -> Subscriber:
+    data = read_confirm_token(token)
+    sub = db.session.get(Subscriber, int(data.get("s") or 0)) if "s" in data else None
+    if sub is None or sub.deleted_at is not None or not sub.token.startswith(str(data.get("k"))):
+        raise SubscriptionError(_("This confirmation link is not valid."), status=404)
+    _activate(sub)
+    return sub
+
+
+def _activate(sub: Subscriber) -> None:
+    if not sub.confirmed or sub.opted_out:
+        sub.confirmed = True
+        sub.confirmed_at = utcnow()
+        sub.opted_out = False
+        sub.opted_out_at = None
+    sub.confirm_code_hash = None
+    db.session.flush()
+
+
+def confirm_sms_code(token: str, code: str) -> Subscriber:
+    data = read_confirm_token(token)
+    if "p" not in data:
+        raise SubscriptionError(_("This confirmation link is not valid."), status=404)
+    sub = find_subscriber("sms", data["p"], int(data.get("t") or 0) or None)
+    wrong = SubscriptionError(_("That code is not right. Check the text message and try again."), field="code")
+    if sub is None or sub.confirm_code_hash is None:
+        raise wrong
+    if sub.confirm_attempts >= CODE_MAX_ATTEMPTS:
+        raise SubscriptionError(_("Too many wrong codes. Subscribe again to get a new code."), status=429)
+    if sub.confirm_sent_at is None or utcnow() - sub.confirm_sent_at > timedelta(seconds=CODE_MAX_AGE):
+        raise SubscriptionError(_("This code has expired. Subscribe again to get a new code."), status=410)
+    if not hmac.compare_digest(sub.confirm_code_hash, _code_hash(sub, (code or "").strip())):
+        sub.confirm_attempts += 1
+        db.session.flush()
+        raise wrong
+    _activate(sub)
+    return sub
+
+
+def subscriber_by_token(token: str) -> Subscriber | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.query(Subscriber).filter_by(token=token).one_or_none()
+
+
+def opt_out_subscriber(subscriber_id: int, reason: str = "user") -> None:
+    sub = db.session.get(Subscriber, subscriber_id)
+    if sub is not None and not sub.opted_out:
+        sub.opted_out = True
+        sub.opted_out_at = utcnow()
+        db.session.flush()
+
+
+def unsubscribe(sub: Subscriber) -> None:
+    opt_out_subscriber(sub.id, reason="link")
+
+
+def set_number_opt_out(e164: str, opted_out: bool) -> int:
+    """STOP / START from a handset: applies to every subscription of that number."""
+    subs = db.session.query(Subscriber).filter_by(channel="sms", address=e164).all()
+    now = utcnow()
+    for sub in subs:
+        sub.opted_out = opted_out
+        sub.opted_out_at = now if opted_out else None
+    db.session.flush()
+    return len(subs)
+
+
+def update_preferences(sub: Subscriber, component_ids, locale: str | None) -> None:
+    from .. import normalize_locale
+
+    components = find_components(component_ids)
+    sub.components = components
+    sub.all_components = not components
+    sub.locale = normalize_locale(locale) or sub.locale
+    db.session.flush()

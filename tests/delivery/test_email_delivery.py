@@ -1,0 +1,169 @@
+"""Email through a real SMTP server on loopback; the outbox row is read back after each send."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+
+from statuspage.delivery.runner import drain_outbox
+from statuspage.models import Delivery, utcnow
+from statuspage.services.fanout import fan_out_update
+from tests.doubles.smtp import smtp_sink  # noqa: F401  (fixture)
+from tests.factories import gen_incident, gen_subscriber
+
+
+@pytest.fixture
+def app_config(smtp_sink):  # noqa: F811
+    return {**smtp_sink.config, "DELIVERY_RETRY_BASE_SECONDS": 0.2, "DELIVERY_RETRY_MAX_SECONDS": 0.4}
+
+
+def _post(db, n=3, **incident_kw):
+    subs = [gen_subscriber(f"user{i}@example.com") for i in range(n)]
+    update = gen_incident(**incident_kw).updates[0]
+    fan_out_update(update)
+    db.session.commit()
+    return subs, update
+
+
+def _rows(db, update):
+    db.session.expire_all()
+    return db.session.query(Delivery).filter_by(update_id=update.id).order_by(Delivery.id).all()
+
+
+def test_each_subscriber_gets_one_email_with_text_html_and_unsubscribe_headers(app, db, smtp_sink):
+    subs, update = _post(db, name="CRM withdrawals failing", body="Call the hotline **400-100**.")
+    drain_outbox()
+    assert sorted(smtp_sink.recipients()) == sorted(s.address for s in subs)
+    msg = next(m["message"] for m in smtp_sink.messages if m["rcpt_tos"] == [subs[0].address])
+    assert "CRM withdrawals failing" in msg["Subject"]
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert f"<http://status.test/unsubscribe/{subs[0].token}>" in msg["List-Unsubscribe"]
+    assert "mailto:" in msg["List-Unsubscribe"]
+    kinds = {part.get_content_type() for part in msg.walk()}
+    assert {"text/plain", "text/html"} <= kinds
+    assert "400-100" in msg.get_body(("plain",)).get_content()
+    assert f"/incidents/{update.incident_id}" in msg.get_body(("html",)).get_content()
+    rows = _rows(db, update)
+    assert {r.status for r in rows} == {"sent"}
+    assert all(r.provider_id and r.attempts == 1 for r in rows)
+
+
+def test_a_sent_row_is_never_sent_again(app, db, smtp_sink):
+    _, update = _post(db, n=2)
+    drain_outbox()
+    drain_outbox()
+    assert len(smtp_sink.messages) == 2
+
+
+def test_smtp_5xx_fails_the_row_without_retry(app, db, smtp_sink):
+    smtp_sink.refuse("user1@example.com", 550, "5.1.1 mailbox unavailable")
+    _, update = _post(db, n=2)
+    drain_outbox()
+    rows = {r.recipient: r for r in _rows(db, update)}
+    assert rows["user1@example.com"].status == "failed"
+    assert "550" in rows["user1@example.com"].last_error
+    assert rows["user0@example.com"].status == "sent"
+
+
+def test_retries_after_an_smtp_outage(app, db, smtp_sink):
+    smtp_sink.outage()
+    subs, update = _post(db, n=3)
+    counts = drain_outbox()
+    assert counts.get("retry") == 3
+    rows = _rows(db, update)
+    assert {r.status for r in rows} == {"queued"}
+    assert all("unreachable" in r.last_error for r in rows)
+    smtp_sink.restore()
+    time.sleep(0.5)
+    drain_outbox()
+    assert sorted(smtp_sink.recipients()) == sorted(s.address for s in subs)
+    assert {r.status for r in _rows(db, update)} == {"sent"}
+
+
+def test_smtp_4xx_is_retried(app, db, smtp_sink):
+    smtp_sink.tempfail = True
+    _, update = _post(db, n=1)
+    drain_outbox()
+    row = _rows(db, update)[0]
+    assert row.status == "queued" and "451" in row.last_error
+    smtp_sink.tempfail = False
+    time.sleep(0.5)
+    drain_outbox()
+    assert _rows(db, update)[0].status == "sent"
+    assert len(smtp_sink.messages) == 1
+
+
+def test_retries_stop_at_the_horizon(app, db, smtp_sink):
+    app.config["DELIVERY_RETRY_HORIZON_SECONDS"] = 0
+    smtp_sink.tempfail = True
+    _, update = _post(db, n=1)
+    drain_outbox()
+    row = _rows(db, update)[0]
+    assert row.status == "failed" and "gave up" in row.last_error
+
+
+def test_a_row_whose_lease_expired_is_reclaimed_and_sent_once(app, db, smtp_sink):
+    from statuspage.delivery.outbox import claim_batch
+
+    _, update = _post(db, n=3)
+    claimed = claim_batch("dead-worker", ("email",), 10, lease_seconds=60)
+    assert len(claimed) == 3
+    assert drain_outbox() == {}  # leased to a live-looking worker: hands off
+    db.session.query(Delivery).update({"lease_until": utcnow() - timedelta(seconds=1)})
+    db.session.commit()
+    drain_outbox()
+    assert len(smtp_sink.messages) == 3
+    assert {r.claimed_by for r in _rows(db, update)} != {"dead-worker"}
+
+
+def test_a_subscriber_who_opts_out_after_the_fan_out_is_not_sent_to(app, db, smtp_sink):
+    subs, update = _post(db, n=2)
+    subs[0].opted_out = True
+    db.session.commit()
+    drain_outbox()
+    assert smtp_sink.recipients() == [subs[1].address]
+    assert {r.recipient: r.status for r in _rows(db, update)}[subs[0].address] == "suppressed"
+
+
+def test_a_subject_with_a_line_break_cannot_inject_headers(app, db, smtp_sink):
+    from statuspage.channels import DeliveryError
+    from statuspage.channels.email import EmailChannel
+
+    _, update = _post(db, n=1, name="Outage\r\nBcc: victim@example.com")
+    drain_outbox()
+    msg = smtp_sink.messages[0]["message"]
+    assert msg["Bcc"] is None and smtp_sink.recipients() == ["user0@example.com"]
+    row = _rows(db, update)[0]
+    with pytest.raises(DeliveryError) as err, EmailChannel(app).batch() as channel:
+        channel.send(row, {"subject": "x\nBcc: victim@example.com", "text": "t"})
+    assert err.value.permanent
+
+
+def test_one_off_messages_go_out_too(app, db, smtp_sink):
+    from statuspage.delivery.outbox import enqueue_message
+
+    enqueue_message("admin", "email", "ops@example.com", "Stale incident", "No update for 30 minutes")
+    db.session.commit()
+    drain_outbox()
+    assert smtp_sink.messages[0]["message"]["Subject"] == "Stale incident"
+
+
+class TestLogMode:
+    @pytest.fixture
+    def app_config(self):
+        return {}
+
+    def test_without_mail_server_the_message_is_recorded_as_a_log_delivery(self, app, db):
+        subs, update = _post(db, n=2, name="Database slow")
+        counts = drain_outbox()
+        assert counts["sent"] == 2
+        rows = _rows(db, update)
+        assert {r.channel for r in rows} == {"log"} and {r.status for r in rows} == {"sent"}
+        payload = json.loads(rows[0].payload)
+        assert "Database slow" in payload["subject"] and payload["html"]
+        # Running the fan-out again after log mode does not queue a second copy.
+        from statuspage.services.fanout import insert_deliveries
+
+        assert insert_deliveries(update.id, update.incident) == 0
