@@ -90,6 +90,8 @@ def current_version() -> tuple[int, datetime] | None:
             changed = datetime.fromisoformat(changed)
         if changed.tzinfo is None:
             changed = changed.replace(tzinfo=timezone.utc)
+        # PostgreSQL hands back the session's zone; HTTP dates need UTC proper.
+        changed = changed.astimezone(timezone.utc)
         value = (int(row[0]), changed)
     _version_memo["v"] = (now, value)
     return value

@@ -190,6 +190,7 @@ def visible_component_ids(viewer: Viewer) -> set[int]:
 
 
 def find_tenant(slug: str) -> Tenant | None:
-    if not slug or len(slug) > 80:
+    # Control characters are never in a slug, and PostgreSQL refuses NUL outright.
+    if not slug or len(slug) > 80 or any(ord(ch) < 32 for ch in slug):
         return None
     return db.session.scalars(select(Tenant).where(Tenant.slug == slug, Tenant.deleted_at.is_(None))).first()
