@@ -37,7 +37,7 @@ def create_upstream():
     try:
         feed = registry.register_feed(json_body())
     except registry.FeedInvalid as exc:
-        raise ApiError(400, "invalid", exc.message, details={"field": exc.field}) from None
+        raise ApiError(422, "invalid", f"{exc.field}: {exc.message}", {exc.field: exc.message}) from None
     db.session.commit()
     return jsonify(registry.snapshot(feed)), 201
 

@@ -1,6 +1,9 @@
 """An upstream incident, from first sight to resolution, as operators and customers see it."""
 from __future__ import annotations
 
+import re
+
+import pytest
 from sqlalchemy import select
 
 from statuspage import create_app
@@ -26,26 +29,34 @@ def upstream_incident_begins(feed_server) -> int:
     return feed_id
 
 
+def page_status(client, name: str) -> str | None:
+    """The status the public page shows for component `name` (its CSS status class)."""
+    page = client.get("/").get_data(as_text=True)
+    match = re.search(rf'component-name">{re.escape(name)}\b.*?</span>\s*(?:</span>\s*)?'
+                      r'<span class="status status-(\w+)"', page, re.S)
+    return match.group(1) if match else None
+
+
 def test_third_party_component_follows_the_feed_operational_degraded_operational(app, client, feed_server, admin_mail):
     feed_server.set("/history.rss", feeds.statuspage_rss([OLD_RESOLVED]))
     feed_id = register(feed_server, "/history.rss")
     poll()
     assert third_party_status(feed_id) == "operational"
+    seen_on_page = [page_status(client, "Payhub")]
 
     feed_server.set("/history.rss", feeds.statuspage_rss([CARD_OUTAGE, OLD_RESOLVED]))
     poll()
     assert third_party_status(feed_id) == "degraded_performance"
-    page = client.get("/").get_data(as_text=True)
-    if "Payhub" in page:  # the public page lists components once it is built
-        assert "Degraded performance" in page
+    seen_on_page.append(page_status(client, "Payhub"))
 
     feed_server.set("/history.rss", feeds.statuspage_rss([CARD_RESOLVED, OLD_RESOLVED]))
     poll()
     assert third_party_status(feed_id) == "operational"
     assert feed(feed_id).state == "operational"
-    page = client.get("/").get_data(as_text=True)
-    if "Payhub" in page:
-        assert "Degraded performance" not in page
+    seen_on_page.append(page_status(client, "Payhub"))
+    if seen_on_page == [None, None, None]:
+        pytest.skip("the public page does not list components yet")
+    assert seen_on_page == ["operational", "degraded_performance", "operational"]
 
 
 def test_new_upstream_incident_opens_one_draft_and_alerts_each_admin_once(app, feed_server, admin_mail, admins):
@@ -54,7 +65,7 @@ def test_new_upstream_incident_opens_one_draft_and_alerts_each_admin_once(app, f
     feed_server.set("/history.rss", feeds.statuspage_rss([OLD_RESOLVED]))
     feed_id = register(feed_server, "/history.rss", component_ids=[ours.id])
     poll()
-    assert drafts() == [] and admin_mail == []
+    assert drafts() == [] and admin_mail.committed() == []
 
     feed_server.set("/history.rss", feeds.statuspage_rss([CARD_OUTAGE, OLD_RESOLVED]))
     for _ in range(3):
@@ -68,14 +79,14 @@ def test_new_upstream_incident_opens_one_draft_and_alerts_each_admin_once(app, f
     body = draft.updates[0].body
     assert "https://status.payhub.test/incidents/p4y1" in body and "Workaround" in body
     # Admins only (not the viewer), once.
-    assert [(m["kind"], m["channel"], m["recipient"]) for m in admin_mail] == [("admin", "email", "ops@example.test")]
-    assert "Elevated card payment errors" in admin_mail[0]["subject"]
-    assert f"#{draft.id}" in admin_mail[0]["text"]
+    assert [(m["kind"], m["channel"], m["recipient"]) for m in admin_mail.committed()] == [("admin", "email", "ops@example.test")]
+    assert "Elevated card payment errors" in admin_mail.committed()[0]["subject"]
+    assert f"#{draft.id}" in admin_mail.committed()[0]["text"]
 
 
 def test_a_restart_does_not_process_the_same_entry_again(app, feed_server, admin_mail, admins):
     upstream_incident_begins(feed_server)
-    assert len(drafts()) == 1 and len(admin_mail) == 1
+    assert len(drafts()) == 1 and len(admin_mail.committed()) == 1
 
     # A new process: a fresh app on the same database, nothing remembered in memory.
     restarted = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -88,7 +99,7 @@ def test_a_restart_does_not_process_the_same_entry_again(app, feed_server, admin
         poll()
         assert len(drafts()) == 1
         db.session.remove()
-    assert len(admin_mail) == 1
+    assert len(admin_mail.committed()) == 1
     assert feed_server.hits("/history.rss")[-2] == 200  # the restarted poller really fetched the document
 
 
@@ -98,7 +109,7 @@ def test_nothing_reaches_subscribers_before_an_operator_publishes(app, client, f
     upstream_incident_begins(feed_server)
     assert len(drafts()) == 1
     assert update_deliveries() == 0
-    assert all(m["recipient"] != "customer@example.test" for m in admin_mail)
+    assert all(m["recipient"] != "customer@example.test" for m in admin_mail.committed())
     assert "Elevated card payment errors" not in client.get("/").get_data(as_text=True)
 
 
@@ -111,7 +122,7 @@ def test_upstream_resolution_suggests_resolving_ours_but_never_resolves_it(app, 
     notes = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "upstream.resolved")).all()
     assert [n.object_id for n in notes] == [str(draft.id)]
     assert "consider resolving" in notes[0].summary and any("consider resolving" in line for line in lines)
-    assert len(admin_mail) == 1
+    assert len(admin_mail.committed()) == 1
 
 
 def test_first_fetch_treats_old_unresolved_history_as_history(app, feed_server, admin_mail, admins):
@@ -119,6 +130,6 @@ def test_first_fetch_treats_old_unresolved_history_as_history(app, feed_server, 
     feed_server.set("/history.rss", old.replace("Sat, 21 Nov 2026 10:00:00", "Mon, 02 Mar 2020 10:00:00"))
     feed_id = register(feed_server, "/history.rss")
     poll()
-    assert drafts() == [] and admin_mail == []
+    assert drafts() == [] and admin_mail.committed() == []
     assert third_party_status(feed_id) == "operational"
     assert feed(feed_id).entries_seen == 1

@@ -1,0 +1,68 @@
+"""/admin/upstreams: what an operator sees and does in the browser."""
+from __future__ import annotations
+
+import pytest
+
+from statuspage.extensions import db
+from statuspage.models import AdminUser, UpstreamFeed
+
+from . import feeds
+from .helpers import poll, register
+
+
+def _login(client, role="admin") -> AdminUser:
+    user = AdminUser(email=f"{role}@example.test", name=role, role=role, password_hash="!")
+    db.session.add(user)
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    return user
+
+
+def test_the_page_shows_last_fetch_status_entries_and_error(client, feed_server, admin_mail):
+    feed_server.set("/history.rss", feeds.statuspage_rss([("a", "Delayed payouts", feeds.RESOLVED)]))
+    register(feed_server, "/history.rss", name="Payhub")
+    feed_server.set("/gone.rss", "nope", status=410, content_type="text/plain")
+    register(feed_server, "/gone.rss", name="Oldvendor")
+    poll()
+    _login(client)
+    page = client.get("/admin/upstreams").get_data(as_text=True)
+    assert "Payhub" in page and "Oldvendor" in page
+    assert "200" in page and "HTTP 410 Gone" in page
+    assert 'name="csrf_token"' in page
+
+
+def test_an_admin_adds_and_deletes_a_feed_with_forms(client, feed_server):
+    _login(client)
+    resp = client.post("/admin/upstreams", data={"name": "Twilio", "url": feed_server.url("/history.rss"),
+                                                 "interval_seconds": "60"})
+    assert resp.status_code == 302
+    feed = db.session.scalars(db.select(UpstreamFeed)).one()
+    assert feed.name == "Twilio" and feed.interval_seconds == 60 and feed.kind == "rss"
+    resp = client.post(f"/admin/upstreams/{feed.id}/delete")
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert feed.deleted_at is not None
+    page = client.get("/admin/upstreams").get_data(as_text=True)
+    assert "Restore" in page
+
+
+def test_a_bad_form_says_what_is_wrong(client):
+    _login(client)
+    resp = client.post("/admin/upstreams", data={"name": "Twilio", "url": "status page", "interval_seconds": "60"})
+    assert resp.status_code == 400
+    assert "http://" in resp.get_data(as_text=True)
+    assert db.session.scalars(db.select(UpstreamFeed)).all() == []
+
+
+@pytest.mark.parametrize("role", ["viewer", "responder"])
+def test_only_admins_see_the_page(client, role):
+    _login(client, role)
+    assert client.get("/admin/upstreams").status_code == 403
+    assert client.post("/admin/upstreams", data={"name": "x", "url": "https://x.test/"}).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    resp = client.get("/admin/upstreams")
+    assert resp.status_code in (302, 401)
