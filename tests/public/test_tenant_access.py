@@ -46,10 +46,13 @@ def test_private_tenant_without_access_is_the_same_404_as_an_unknown_slug(app, c
     locked = client.get("/t/globex/")
     unknown = client.get("/t/no-such-tenant/")
     assert locked.status_code == unknown.status_code == 404
-    assert locked.data == unknown.data
+    # The same bytes, once the address itself (echoed in the language links) is set aside.
+    same = lambda resp: resp.data.replace(b"no-such-tenant", b"globex")  # noqa: E731
+    assert same(locked) == same(unknown)
     for suffix in ("history", "feed.atom", "api/v2/summary.json", "incidents/1"):
         a, b = client.get(f"/t/globex/{suffix}"), client.get(f"/t/no-such-tenant/{suffix}")
-        assert (a.status_code, a.data) == (b.status_code, b.data) == (404, b.data)
+        assert a.status_code == b.status_code == 404
+        assert same(a) == same(b)
 
 
 def test_valid_link_sets_a_cookie_and_further_navigation_works(app, client):
