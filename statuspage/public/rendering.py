@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
 from flask import current_app, render_template, request
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -25,14 +25,15 @@ def csrf_field() -> Markup:
 
 
 def site_zone() -> ZoneInfo:
+    """The reader's zone (the `tz` cookie set by static/js/tz.js), else SITE_TIME_ZONE."""
     try:
-        return ZoneInfo(current_app.config.get("SITE_TIME_ZONE") or "UTC")
+        return ZoneInfo(str(get_timezone()) or current_app.config.get("SITE_TIME_ZONE") or "UTC")
     except Exception:
         return ZoneInfo("UTC")
 
 
 def site_time(value: datetime | None) -> str:
-    """A timestamp in the site's time zone, with the zone named."""
+    """A timestamp in the reader's time zone, with the zone named."""
     if value is None:
         return ""
     if value.tzinfo is None:
