@@ -4,12 +4,13 @@ from __future__ import annotations
 import math
 
 from flask import abort, request
+from flask_babel import gettext as _
 
 from ..cache import current_version
 from ..models import utcnow
 from ..services import status as site_status
 from ..services import visibility as vis
-from ..templating import locale_code
+from ..templating import COMPONENT_STATUS_LABELS, locale_code
 from . import bp
 from .access import remember_access, resolve_scope
 from .rendering import register_helpers, render_page
@@ -39,7 +40,8 @@ def index(slug: str | None):
             "updated_at": data_changed_at(),
             "indicator": site_status.overall_indicator(components, active),
             "groups": [(g, comps, site_status.group_status(comps)) for g, comps in vis.grouped(components)],
-            "uptime": site_status.uptime_bars(viewer, [c for c in components if c.show_uptime], now),
+            "uptime": {cid: (up.percent, day_labels(up)) for cid, up in
+                       site_status.uptime_bars(viewer, [c for c in components if c.show_uptime], now).items()},
             "active_incidents": active,
             "active_maintenances": vis.active_maintenances(viewer, now),
             "upcoming_maintenances": vis.upcoming_maintenances(viewer, now),
@@ -88,6 +90,22 @@ def history(slug: str | None):
         return {"incidents": items, "page": page, "pages": pages, "total": total, "locale": locale_code()}
 
     return render_page(scope, "public/history.html", build, page)
+
+
+def day_labels(uptime: site_status.Uptime) -> list[tuple[str, str]]:
+    """(status, "2026-11-20: Major outage, uptime 75.00%") per day, for the bars and screen readers."""
+    no_data, quiet = _("no data"), _("no incidents")
+    rows = []
+    for day in uptime.days:
+        if day.status == "no_data":
+            text = no_data
+        elif day.status == "operational" and not day.incident_ids:
+            text = quiet
+        else:
+            text = _("%(status)s, uptime %(pct)s%%", status=COMPONENT_STATUS_LABELS.get(day.status, day.status),
+                     pct=f"{day.uptime:.2f}")
+        rows.append((day.status, f"{day.day.isoformat()}: {text}"))
+    return rows
 
 
 def parse_page(raw: str | None) -> int:

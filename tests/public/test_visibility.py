@@ -115,3 +115,26 @@ def test_components_come_grouped_in_group_order(app):
     groups = vis.grouped(vis.visible_components(Viewer()))
     assert [(g.name if g else None, [c.name for c in cs]) for g, cs in groups] == \
         [(None, ["Loose"]), ("First", ["A"]), ("Second", ["B"])]
+
+
+def test_signed_in_admin_sees_drills_on_the_page_and_gets_a_private_copy(app, client):
+    from tests.factories import gen_admin
+
+    admin = gen_admin()
+    gen_incident("Rehearsal of the withdrawal outage", visibility="drill")
+    db.session.commit()
+    # Each request in its own app context, as on a server (Flask-Login memoises the user per context).
+    with app.app_context():
+        public = client.get("/")
+    assert "Rehearsal" not in public.get_data(as_text=True)
+    with client.session_transaction() as session:
+        session["_user_id"] = admin.get_id()
+        session["_fresh"] = True
+    with app.app_context():
+        mine = client.get("/")
+    assert "Rehearsal of the withdrawal outage" in mine.get_data(as_text=True)
+    assert mine.headers["Cache-Control"].startswith("private")
+    assert mine.headers["ETag"] != public.headers["ETag"]
+    # The public copy in the cache is untouched by the admin's visit.
+    with app.app_context():
+        assert "Rehearsal" not in app.test_client().get("/").get_data(as_text=True)
