@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 
 from .config import TESTING_OVERRIDES, config_from_env, load_secret_key
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
@@ -146,6 +146,8 @@ def _tune_sqlite(engine) -> None:
 
 def select_locale() -> str:
     """?lang= (remembered in a cookie), then the cookie, then Accept-Language."""
+    if not has_request_context():  # CLI, workers: the site default (messages use force_locale)
+        return current_app.config.get("BABEL_DEFAULT_LOCALE") or "en"
     wanted = request.args.get("lang") or request.cookies.get("lang")
     if wanted:
         normalized = normalize_locale(wanted)

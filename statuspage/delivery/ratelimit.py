@@ -92,7 +92,7 @@ def sms_bucket(app) -> TokenBucket:
 
 def hit(app, key: str, limit: int, window_seconds: int) -> bool:
     """Count one event for `key`; False when it is over `limit` in the current window."""
-    if not app.config.get("SUBSCRIBE_RATE_LIMITS", True):
+    if not app.config.get("SUBSCRIBE_RATE_LIMITS", app.config.get("RATELIMIT_ENABLED", True)):
         return True
     bucket = int(time.time() // window_seconds)
     full_key = f"statuspage:limit:{key}:{bucket}"

@@ -41,7 +41,8 @@ def drain_outbox() -> dict:
     while True:
         counts = deliver_due(worker_id)
         totals.update(counts)
-        if not any(counts[k] for k in ("sent", "failed", "retry", "suppressed", "sent_late", "lost_lease")):
+        # A pass that only scheduled retries ends the drain: those rows wait for their backoff.
+        if not any(counts[k] for k in ("sent", "failed", "suppressed", "sent_late", "lost_lease")):
             break
     return {k: v for k, v in totals.items() if v}
 

@@ -9,27 +9,20 @@ import pytest
 
 from statuspage.delivery.runner import drain_outbox
 from statuspage.models import Delivery, utcnow
-from statuspage.services.fanout import fan_out_update
 from tests.doubles.smtp import smtp_sink  # noqa: F401  (fixture)
-from tests.factories import gen_incident, gen_subscriber
+from tests.delivery.helpers import outbox_rows, post_incident
 
 
 @pytest.fixture
 def app_config(smtp_sink):  # noqa: F811
-    return {**smtp_sink.config, "DELIVERY_RETRY_BASE_SECONDS": 0.2, "DELIVERY_RETRY_MAX_SECONDS": 0.4}
+    return {**smtp_sink.config, "DELIVERY_RETRY_BASE_SECONDS": 1.0, "DELIVERY_RETRY_MAX_SECONDS": 1.0}
 
 
 def _post(db, n=3, **incident_kw):
-    subs = [gen_subscriber(f"user{i}@example.com") for i in range(n)]
-    update = gen_incident(**incident_kw).updates[0]
-    fan_out_update(update)
-    db.session.commit()
-    return subs, update
+    return post_incident(db, [f"user{i}@example.com" for i in range(n)], **incident_kw)
 
 
-def _rows(db, update):
-    db.session.expire_all()
-    return db.session.query(Delivery).filter_by(update_id=update.id).order_by(Delivery.id).all()
+_rows = outbox_rows
 
 
 def test_each_subscriber_gets_one_email_with_text_html_and_unsubscribe_headers(app, db, smtp_sink):
@@ -71,12 +64,12 @@ def test_retries_after_an_smtp_outage(app, db, smtp_sink):
     smtp_sink.outage()
     subs, update = _post(db, n=3)
     counts = drain_outbox()
-    assert counts.get("retry") == 3
+    assert counts.get("retry", 0) >= 3 and "sent" not in counts
     rows = _rows(db, update)
     assert {r.status for r in rows} == {"queued"}
     assert all("unreachable" in r.last_error for r in rows)
     smtp_sink.restore()
-    time.sleep(0.5)
+    time.sleep(1.1)
     drain_outbox()
     assert sorted(smtp_sink.recipients()) == sorted(s.address for s in subs)
     assert {r.status for r in _rows(db, update)} == {"sent"}
@@ -89,7 +82,7 @@ def test_smtp_4xx_is_retried(app, db, smtp_sink):
     row = _rows(db, update)[0]
     assert row.status == "queued" and "451" in row.last_error
     smtp_sink.tempfail = False
-    time.sleep(0.5)
+    time.sleep(1.1)
     drain_outbox()
     assert _rows(db, update)[0].status == "sent"
     assert len(smtp_sink.messages) == 1
