@@ -4,6 +4,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from . import setting
+
 
 def next_attempt(app, attempts: int, created_at: datetime, now: datetime,
                  retry_after: float | None = None) -> datetime | None:
@@ -11,8 +13,8 @@ def next_attempt(app, attempts: int, created_at: datetime, now: datetime,
 
     `attempts` counts tries so far (1 after the first failure).
     """
-    base = float(app.config.get("DELIVERY_RETRY_BASE_SECONDS", 30))
-    cap = float(app.config.get("DELIVERY_RETRY_MAX_SECONDS", 3600))
+    base = setting("DELIVERY_RETRY_BASE_SECONDS", 30, app)
+    cap = setting("DELIVERY_RETRY_MAX_SECONDS", 3600, app)
     horizon = float(app.config.get("DELIVERY_RETRY_HORIZON_SECONDS", 24 * 3600))
     ceiling = min(cap, base * (2 ** max(0, attempts - 1)))
     # Jitter spreads a burst of failures (an SMTP outage) so the recovery is not a stampede.

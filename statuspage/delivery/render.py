@@ -13,6 +13,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from ..markdown import markdown_to_text, render_markdown
+from . import setting
 
 # Characters that silently turn a whole SMS into UCS-2 (70 chars a segment instead of 160).
 _UCS2_LOOKALIKES = {
@@ -111,7 +112,7 @@ def render_update_email(incident, update, locale: str = "en", subscriber=None) -
 
 def render_update_sms(incident, update, locale: str = "en") -> str:
     """Short, with the incident link and the opt-out; the body shortened to SMS_MAX_SEGMENTS."""
-    max_segments = int(current_app.config.get("SMS_MAX_SEGMENTS", 4))
+    max_segments = int(setting("SMS_MAX_SEGMENTS", 4))
     with force_locale(locale):
         ctx = _context(incident, update, locale)
         body = clean_sms_text(ctx["body_text"])

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 from ..channels import DeliveryError, channel_for
 from ..extensions import db
 from ..models import Delivery, Incident, IncidentUpdate, utcnow
-from . import outbox
+from . import outbox, setting
 from .backoff import next_attempt
 
 CHANNEL_GROUPS = ("email", "sms", "webhook", "log")
@@ -31,7 +31,7 @@ def worker_name() -> str:
 
 
 def lease_seconds() -> int:
-    return int(current_app.config.get("DELIVERY_LEASE_SECONDS", 120))
+    return int(setting("DELIVERY_LEASE_SECONDS", 120))
 
 
 def batch_size(group: str) -> int:
@@ -39,8 +39,8 @@ def batch_size(group: str) -> int:
     if group == "sms":
         # Never claim more than the rate ceiling can send well inside one lease.
         per_lease = float(cfg.get("SMS_RATE_PER_SECOND") or 1.0) * lease_seconds() / 3
-        return max(1, min(int(cfg.get("DELIVERY_BATCH_SIZE", 100)), int(per_lease)))
-    return int(cfg.get("DELIVERY_BATCH_SIZE", 100))
+        return max(1, min(int(setting("DELIVERY_BATCH_SIZE", 100)), int(per_lease)))
+    return int(setting("DELIVERY_BATCH_SIZE", 100))
 
 
 def suppression_reason(row: Delivery) -> str | None:

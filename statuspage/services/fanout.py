@@ -22,9 +22,9 @@ and the admin's request stays fast at a million subscribers.
 """
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import and_, exists, func, literal, or_, select, text
 
+from ..delivery import setting
 from ..extensions import db
 from ..models import Delivery, Incident, IncidentComponent, IncidentUpdate, Subscriber, incident_tenant, subscriber_component, utcnow
 from ..models.base import UTCDateTime
@@ -86,7 +86,7 @@ def fan_out_update(update) -> int:
     if update.fanout_state == "done":
         return update.fanout_count
     incident = update.incident
-    limit = int(current_app.config.get("FANOUT_INLINE_MAX", 50_000))
+    limit = int(setting("FANOUT_INLINE_MAX", 50_000))
     expected = sum(count_recipients(incident).values())
     if expected > limit:
         update.fanout_state = "pending"
