@@ -22,8 +22,27 @@ DEFAULTS = {
 }
 
 
-def setting(name: str):
-    return current_app.config.get(name, DEFAULTS.get(name))
+@dataclass(frozen=True)
+class Limits:
+    """What one fetch may cost; read from the app config once, usable from any thread."""
+
+    connect_timeout: float
+    read_timeout: float
+    total_timeout: float
+    max_bytes: int
+    max_redirects: int
+    user_agent: str
+
+    @classmethod
+    def from_config(cls) -> "Limits":
+        def get(name):
+            return current_app.config.get(name, DEFAULTS[name])
+
+        return cls(connect_timeout=float(get("UPSTREAM_CONNECT_TIMEOUT")),
+                   read_timeout=float(get("UPSTREAM_READ_TIMEOUT")),
+                   total_timeout=float(get("UPSTREAM_TOTAL_TIMEOUT")), max_bytes=int(get("UPSTREAM_MAX_BYTES")),
+                   max_redirects=int(get("UPSTREAM_MAX_REDIRECTS")),
+                   user_agent=f"statuspage-upstream/1.0 (+{current_app.config.get('PUBLIC_BASE_URL', '')})")
 
 
 @dataclass
@@ -45,10 +64,10 @@ class Fetched:
         return self.error is None and self.status is not None and (self.status == 304 or 200 <= self.status < 300)
 
 
-def fetch(url: str, etag: str | None = None, last_modified: str | None = None) -> Fetched:
-    """GET `url` with If-None-Match / If-Modified-Since; the body is capped at UPSTREAM_MAX_BYTES."""
+def fetch(url: str, etag: str | None, last_modified: str | None, limits: Limits) -> Fetched:
+    """GET `url` with If-None-Match / If-Modified-Since; the body is capped at `limits.max_bytes`."""
     headers = {
-        "User-Agent": f"statuspage-upstream/1.0 (+{current_app.config.get('PUBLIC_BASE_URL', '')})",
+        "User-Agent": limits.user_agent,
         "Accept": "application/rss+xml, application/atom+xml, application/json, application/xml;q=0.9, */*;q=0.5",
         "Accept-Encoding": "gzip, deflate",
     }
@@ -56,9 +75,9 @@ def fetch(url: str, etag: str | None = None, last_modified: str | None = None) -
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    timeout = (float(setting("UPSTREAM_CONNECT_TIMEOUT")), float(setting("UPSTREAM_READ_TIMEOUT")))
+    timeout = (limits.connect_timeout, limits.read_timeout)
     with requests.Session() as session:
-        session.max_redirects = int(setting("UPSTREAM_MAX_REDIRECTS"))
+        session.max_redirects = limits.max_redirects
         try:
             resp = session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=True)
         except requests.TooManyRedirects:
@@ -75,13 +94,13 @@ def fetch(url: str, etag: str | None = None, last_modified: str | None = None) -
             if not 200 <= resp.status_code < 300:
                 result.error = f"HTTP {resp.status_code} {resp.reason or ''}".strip()
                 return result
-            _read_capped(resp, result)
+            _read_capped(resp, result, limits)
             return result
 
 
-def _read_capped(resp: requests.Response, result: Fetched) -> None:
-    cap = int(setting("UPSTREAM_MAX_BYTES"))
-    deadline = time.monotonic() + float(setting("UPSTREAM_TOTAL_TIMEOUT"))
+def _read_capped(resp: requests.Response, result: Fetched, limits: Limits) -> None:
+    cap = limits.max_bytes
+    deadline = time.monotonic() + limits.total_timeout
     chunks: list[bytes] = []
     size = 0
     try:
@@ -93,7 +112,7 @@ def _read_capped(resp: requests.Response, result: Fetched) -> None:
                 result.truncated = True
                 break
             if time.monotonic() > deadline:
-                result.error = f"timed out: the body took longer than {setting('UPSTREAM_TOTAL_TIMEOUT')} s"
+                result.error = f"timed out: the body took longer than {limits.total_timeout} s"
                 return
     except requests.RequestException as exc:
         result.error = f"reading the body failed: {_short(exc)}"

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..cache import bump_site_version
 from ..extensions import db
 from ..models import UpstreamFeed, utcnow
 from . import apply
-from .fetch import Fetched, fetch
+from .fetch import Fetched, Limits, fetch
 from .parse import ParseError, parse_feed, parse_summary
 
 log = logging.getLogger(__name__)
@@ -52,28 +53,47 @@ def claim_due(force: bool = False, limit: int = 50) -> list[int]:
     return claimed
 
 
-def poll_feed(feed_id: int) -> str:
-    """Fetch one claimed feed and apply the outcome; a line for the CLI."""
-    feed = db.session.get(UpstreamFeed, feed_id)
-    if feed is None:
-        return f"feed {feed_id}: gone"
-    name, url, etag, last_modified = feed.name, feed.url, feed.etag, feed.last_modified
-    db.session.commit()  # no transaction stays open across the network call
-    fetched = fetch(url, etag, last_modified)
+def poll_feeds(feed_ids: list[int]) -> list[str]:
+    """Fetch claimed feeds in parallel (slow providers overlap), then apply each outcome in turn."""
+    targets = []
+    for feed_id in feed_ids:
+        feed = db.session.get(UpstreamFeed, feed_id)
+        if feed is not None:
+            targets.append((feed_id, feed.name, feed.url, feed.etag, feed.last_modified))
+    db.session.commit()  # no transaction stays open across the network calls
+    if not targets:
+        return []
+    limits = Limits.from_config()
+    workers = min(len(targets), _fetch_threads())
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="upstream-fetch") as pool:
+        outcomes = list(pool.map(lambda t: fetch(t[2], t[3], t[4], limits), targets))
+    return [f"{name}: {_apply_safely(feed_id, fetched)}"
+            for (feed_id, name, *_rest), fetched in zip(targets, outcomes)]
+
+
+def _fetch_threads() -> int:
+    return max(1, int(current_app.config.get("UPSTREAM_FETCH_THREADS", 8)))
+
+
+def _apply_safely(feed_id: int, fetched: Fetched) -> str:
     try:
         line = _apply_outcome(feed_id, fetched)
         db.session.commit()
-        return f"{name}: {line}"
+        return line
     except IntegrityError:
         # Another worker recorded the same new entry first; its draft and alerts stand, ours roll back.
         db.session.rollback()
-        return f"{name}: already applied by another worker"
+        return "already applied by another worker"
+    except OperationalError as exc:
+        # SQLite refuses a write whose snapshot a concurrent writer overtook; the next poll retries.
+        db.session.rollback()
+        return f"database busy, will retry ({exc.orig.__class__.__name__})"
     except Exception as exc:  # a bug on one feed must not stop the others
         db.session.rollback()
         log.exception("applying upstream feed %s failed", feed_id)
         _record_failure(feed_id, Fetched(status=fetched.status, error=f"internal error: {exc.__class__.__name__}"))
         db.session.commit()
-        return f"{name}: internal error {exc.__class__.__name__}"
+        return f"internal error {exc.__class__.__name__}"
 
 
 def _apply_outcome(feed_id: int, fetched: Fetched) -> str:
@@ -133,14 +153,15 @@ def _write(feed: UpstreamFeed, status: str, backoff: int = 1, **values) -> None:
 
 def poll_due() -> list[str]:
     """The periodic job: fetch the feeds whose time has come. Safe to run on several workers at once."""
-    return [poll_feed(feed_id) for feed_id in claim_due()]
+    # One round of parallel fetches per run keeps the shared worker loop (deliveries) moving.
+    return poll_feeds(claim_due(limit=_fetch_threads()))
 
 
 def poll_all(force: bool = False) -> list[str]:
     if not force:
         lines = poll_due()
         return lines or ["No upstream feed is due."]
-    lines = [poll_feed(feed_id) for feed_id in claim_due(force=True, limit=10_000)]
+    lines = poll_feeds(claim_due(force=True, limit=10_000))
     return lines or ["No upstream feeds are registered."]
 
 

@@ -79,3 +79,15 @@ def test_a_deleted_feed_is_not_polled(app, feed_server, admin_mail):
     db.session.commit()
     assert poll_all(force=True) == ["No upstream feeds are registered."]
     assert feed_server.hits("/history.rss") == []
+
+
+def test_slow_providers_are_fetched_side_by_side(app, feed_server, admin_mail):
+    import time
+
+    for n in range(4):
+        feed_server.set(f"/slow{n}.rss", feeds.statuspage_rss(HISTORY), delay=0.6)
+        register(feed_server, f"/slow{n}.rss", name=f"Slow {n}")
+    started = time.monotonic()
+    lines = poll_due()
+    assert time.monotonic() - started < 1.8  # not 4 x 0.6 s one after another
+    assert len(lines) == 4 and all(": 200, 1 entries" in line for line in lines)
