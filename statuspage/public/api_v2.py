@@ -19,6 +19,13 @@ RECENT_LIMIT = 50
 JSON = "application/json"
 
 
+@bp.after_request
+def _allow_cross_origin(resp):
+    # Statuspage's public API answers any origin, so status widgets on other sites work.
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    return resp
+
+
 def _route(name: str):
     def register(fn):
         endpoint = fn.__name__

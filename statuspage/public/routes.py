@@ -49,7 +49,8 @@ def index(slug: str | None):
             "locale": locale_code(),
         }
 
-    return render_page(scope, "public/index.html", build)
+    # Open incidents keep eating into today's uptime: re-render at least hourly.
+    return render_page(scope, "public/index.html", build, utcnow().strftime("%H"))
 
 
 @bp.get("/incidents/<int:incident_id>", defaults={"slug": None})

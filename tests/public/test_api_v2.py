@@ -143,3 +143,8 @@ def test_unknown_api_path_is_a_json_404(client):
     resp = client.get("/api/v2/nothing.json")
     assert resp.status_code == 404
     assert resp.get_json()["error"]["code"] == "not_found"
+
+
+def test_widgets_on_other_sites_may_read_the_api(client):
+    resp = client.get("/api/v2/status.json", headers={"Origin": "https://customer.example"})
+    assert resp.headers["Access-Control-Allow-Origin"] == "*"
