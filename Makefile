@@ -16,13 +16,13 @@ $(STAMP): requirements.txt
 # .po -> .mo (the .mo files are build output, never committed; create_app also
 # compiles them when missing). Fuzzy entries are left out: unchecked text is worse than English.
 translations: $(STAMP)
-	@if [ -d translations ]; then $(BIN)/pybabel compile -q -d translations 2>/dev/null || $(BIN)/pybabel compile -d translations; fi
+	@if [ -d translations ]; then $(BIN)/pybabel -q compile -d translations; fi
 
 # After adding or changing strings: refresh the catalogues, then translate the new
 # empty msgstr entries in translations/zh_Hans/LC_MESSAGES/messages.po.
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file --add-location=file -w 100 -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations -w 100 --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file --add-location=file -w 100 -o translations/messages.pot .
+	$(BIN)/pybabel -q update -i translations/messages.pot -d translations -w 100 --no-fuzzy-matching --ignore-obsolete
 
 run: $(STAMP) translations
 	$(FLASK) run

@@ -96,6 +96,7 @@ def ensure_compiled_catalogues(directory: str | os.PathLike) -> list[Path]:
         try:
             with os.fdopen(fd, "wb") as out:
                 write_mo(out, catalog, use_fuzzy=False)
+            os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; workers may run as another user
             os.replace(tmp, mo_path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

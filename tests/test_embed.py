@@ -103,7 +103,6 @@ def test_tenant_widget_lists_its_private_incident_with_links_that_keep_access(cl
     assert "Partial System Outage" in html
     assert "Ledger sync delayed" in html and "Initech only" not in html
     assert f"/t/globex/incidents/{incident.id}?access={token}" in html
-    assert '<script' not in html
 
     zh = client.get(f"/t/globex/embed?access={token}&lang=zh_Hans").get_data(as_text=True)
     assert "部分系统中断" in zh and "账本同步延迟" in zh

@@ -88,6 +88,7 @@ def test_catalogues_are_compiled_when_the_mo_files_are_missing(tmp_path):
     written = ensure_compiled_catalogues(copy)
     mo = copy / "zh_Hans" / "LC_MESSAGES" / "messages.mo"
     assert mo in written and mo.stat().st_size > 0
+    assert mo.stat().st_mode & 0o044 == 0o044  # readable by a worker running as another user
     assert ensure_compiled_catalogues(copy) == []  # up to date: nothing rewritten
 
     from babel.support import Translations

@@ -46,6 +46,7 @@ PUBLIC_PAGES = {
     "private tenant page": _tenant_path,
     "subscribe form": lambda: "/subscribe",
     "admin sign-in": lambda: "/admin/login",
+    "embed widget": lambda: "/embed",
 }
 
 
@@ -90,3 +91,15 @@ def test_admin_pages_have_no_serious_accessibility_violations(demo, new_page, ax
         page.goto(demo(path))
         bad += _check(page, axe, path)
     assert not bad, json.dumps(bad, ensure_ascii=False, indent=1)
+
+
+def test_keyboard_users_can_skip_straight_to_the_content(demo, new_page):
+    page = new_page()
+    page.goto(demo("/?lang=en"))
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    assert skip.inner_text() == "Skip to content" and skip.is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.getElementById('main').contains(document.activeElement)")
