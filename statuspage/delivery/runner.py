@@ -17,14 +17,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from flask import current_app
-
 from ..extensions import db
 from . import outbox
 from .worker import deliver_due, worker_name
 
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 2.0
+LOCK_RETRY_SECONDS = 2.0
 
 _started: dict[int, threading.Thread] = {}
 _wake = threading.Event()
@@ -115,7 +114,7 @@ def _guarded_loop(app, stop: threading.Event) -> None:
                 try:
                     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
-                    stop.wait(10)  # another process owns the outbox; take over if it goes away
+                    stop.wait(LOCK_RETRY_SECONDS)  # another process owns the outbox; take over if it goes away
                     continue
                 lock.seek(0)
                 lock.truncate()
@@ -137,7 +136,3 @@ def start_embedded_worker(app) -> threading.Thread | None:
     thread.start()
     _started[key] = thread
     return thread
-
-
-def current_worker_app():
-    return current_app._get_current_object()
