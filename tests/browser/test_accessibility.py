@@ -38,7 +38,8 @@ def _tenant_path() -> str:
 # Same templates as in English; axe on the 90-day bars takes seconds, so Chinese checks a subset.
 CHECKED_IN_CHINESE = ("status page", "incident", "subscribe form", "admin sign-in")
 # Beyond the dashboard: the pages an operator uses during an incident.
-ADMIN_PAGES = ("/admin/incidents/new", "/admin/incidents", "/admin/incidents/1", "/admin/components")
+ADMIN_PAGES = ("/admin/incidents/new", "/admin/incidents", "/admin/incidents/1", "/admin/components",
+               "/admin/tenants", "/admin/maintenance/new", "/admin/playbooks/new", "/admin/users")
 PUBLIC_PAGES = {
     "status page": lambda: "/",
     "incident": _incident_path,
@@ -53,6 +54,13 @@ PUBLIC_PAGES = {
 def _check(page, axe, name: str) -> list[dict]:
     """axe the current page; print every finding, return the serious and critical ones."""
     found = axe(page)
+    # A repeated id sends a <label for> to the wrong field; axe 4 no longer flags it.
+    repeated = page.evaluate("""() => { const seen = {};
+        document.querySelectorAll('[id]').forEach(e => { seen[e.id] = (seen[e.id] || 0) + 1; });
+        return Object.keys(seen).filter(id => seen[id] > 1); }""")
+    if repeated:
+        found.append({"id": "repeated-id", "impact": "serious", "help": "ids must be unique", "targets": repeated,
+                      "count": len(repeated)})
     print(f"\naxe {name} [{page.url}]: " + (json.dumps(found, ensure_ascii=False, indent=1) if found else "no violations"))
     return [dict(v, page=name) for v in axe.serious(found)]
 
