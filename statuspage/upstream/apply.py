@@ -59,7 +59,7 @@ def _record_new(feed, parsed: ParsedEntry, baseline: bool, now: datetime, open_r
     row = UpstreamEntry(feed_id=feed.id, guid=parsed.guid, title=parsed.title, link=parsed.link, state=state,
                         published_at=parsed.published_at, seen_at=now)
     db.session.add(row)
-    sibling = _same_topic(open_rows, parsed.title)
+    sibling = None if parsed.structured else _same_topic(open_rows, parsed.title)
     if state == RESOLVED and sibling is not None:
         row.incident_id = sibling.incident_id
         _resolve(feed, sibling, open_rows, notes)

@@ -51,6 +51,9 @@ class ParsedEntry:
     link: str | None
     state: str
     published_at: datetime | None
+    # True when the provider stated the status outright (Statuspage markup, summary.json):
+    # such an entry speaks only for itself, never for another entry with a similar title.
+    structured: bool = False
 
 
 @dataclass
@@ -69,11 +72,20 @@ class ParseError(Exception):
 
 def classify(title: str, summary: str) -> str:
     """The state an entry's own words give it."""
+    return _classify(title, summary)[0]
+
+
+def _classify(title: str, summary: str) -> tuple[str, bool]:
+    """(state, structured)."""
     match = _FIRST_STRONG.search(summary or "")
     if match:
         word = _STATUSPAGE_WORDS.get(match.group(2).strip().lower())
         if word:
-            return word
+            return word, True
+    return _classify_prose(title, summary), False
+
+
+def _classify_prose(title: str, summary: str) -> str:
     if _TITLE_RESOLVED.search(title or ""):
         return RESOLVED
     prose = html.unescape(_TAGS.sub(" ", summary or ""))
@@ -126,8 +138,9 @@ def _entry(raw) -> ParsedEntry:
         guid = "sha256:" + hashlib.sha256(f"{title}\n{published.isoformat() if published else ''}".encode()).hexdigest()
     if len(guid) > 500:
         guid = "sha256:" + hashlib.sha256(guid.encode()).hexdigest()
+    state, structured = _classify(title, summary)
     return ParsedEntry(guid=guid, title=title[:2000] or "(untitled)", link=(link or None) and link[:1000],
-                       state=classify(title, summary), published_at=published)
+                       state=state, published_at=published, structured=structured)
 
 
 def _date(parsed) -> datetime | None:
@@ -169,7 +182,7 @@ def parse_summary(body: bytes) -> ParsedDocument:
             title=str(incident.get("name") or "(untitled)")[:2000],
             link=(incident.get("shortlink") or None) and str(incident["shortlink"])[:1000],
             state=RESOLVED if status in ("resolved", "postmortem", "completed") else OPEN,
-            published_at=_iso(incident.get("created_at"))))
+            published_at=_iso(incident.get("created_at")), structured=True))
     return ParsedDocument(entries=entries, indicator_status=_INDICATOR_STATUS.get(indicator, "degraded_performance"),
                           complete=True)
 

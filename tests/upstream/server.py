@@ -18,6 +18,7 @@ class Route:
     delay: float = 0.0
     gzip: bool = False
     etag: bool = True
+    drip: float = 0.0  # seconds between 100-byte pieces of the body: a server that never quite stalls
     last_modified: str | None = "Sat, 21 Nov 2026 10:00:00 GMT"
     hits: list = field(default_factory=list)
 
@@ -94,10 +95,14 @@ class FeedServer:
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         sent = 0
+        piece = 100 if route.drip else 65536
         try:
-            for i in range(0, len(body), 65536):
-                handler.wfile.write(body[i:i + 65536])
-                sent += len(body[i:i + 65536])
+            for i in range(0, len(body), piece):
+                handler.wfile.write(body[i:i + piece])
+                handler.wfile.flush()
+                sent += len(body[i:i + piece])
+                if route.drip:
+                    time.sleep(route.drip)
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
         self.bytes_sent[handler.path] = self.bytes_sent.get(handler.path, 0) + sent

@@ -140,3 +140,13 @@ def test_duplicate_guids_and_undated_entries(app, feed_server, admin_mail):
     from statuspage.extensions import db
     undated = db.session.scalars(db.select(UpstreamEntry).where(UpstreamEntry.title == "Email sending delayed")).one()
     assert undated.published_at is None and undated.state == "open"
+
+
+def test_a_server_dripping_bytes_forever_is_cut_off_by_the_total_timeout(app, feed_server, admin_mail):
+    feed_server.set("/history.rss", feeds.statuspage_rss(RESOLVED_ONLY), drip=0.3)  # ~20 s to send it all
+    feed_id = register(feed_server, "/history.rss")
+    started = time.monotonic()
+    poll()
+    assert time.monotonic() - started < 5  # total timeout is 3 s in tests; each read stays under 1 s
+    assert "took longer than 3.0 s" in feed(feed_id).last_error
+    assert feed(feed_id).entries_seen == 0

@@ -118,3 +118,20 @@ def test_a_summary_json_that_is_not_json_is_a_failed_fetch(app, feed_server, adm
     poll()
     assert feed(feed_id).consecutive_failures == 1
     assert "summary.json" in feed(feed_id).last_error
+
+
+def test_statuspage_incidents_with_the_same_title_stay_separate(app, feed_server, admin_mail, admins):
+    feed_server.set("/history.rss", feeds.statuspage_rss([]))
+    feed_id = register(feed_server, "/history.rss")
+    poll()
+    first = ("e1", "Elevated error rates", feeds.OPEN)
+    feed_server.set("/history.rss", feeds.statuspage_rss([first]))
+    poll()
+    # A second, short incident with the same title, already over when first seen.
+    feed_server.set("/history.rss", feeds.statuspage_rss([("e2", "Elevated error rates", feeds.RESOLVED), first]))
+    poll()
+    assert third_party_status(feed_id) == "degraded_performance"  # e1 is still open
+    feed_server.set("/history.rss", feeds.statuspage_rss([("e3", "Elevated error rates", feeds.OPEN),
+                                                          ("e2", "Elevated error rates", feeds.RESOLVED), first]))
+    poll()
+    assert len(drafts()) == 2  # e3 is a new upstream incident of its own
