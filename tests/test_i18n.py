@@ -119,3 +119,11 @@ def test_placeholders_survive_translation():
         target = message.string if isinstance(message.string, str) else message.string[0]
         pattern = r"%\(\w+\)[sd]|\{\w+\}"
         assert sorted(re.findall(pattern, source)) == sorted(re.findall(pattern, target)), source
+
+
+def test_error_pages_and_json_errors_speak_the_readers_language(client):
+    page = client.get("/no-such-page", headers={"Accept-Language": "zh-CN"})
+    assert page.status_code == 404 and "未找到该页面" in page.get_data(as_text=True)
+    api = client.get("/api/v2/no-such.json", headers={"Accept-Language": "zh-CN"})
+    assert api.status_code == 404 and api.json["error"]["message"] == "未找到该页面。"
+    assert client.get("/no-such-page?lang=en").get_data(as_text=True).count("We could not find that page.") >= 1
