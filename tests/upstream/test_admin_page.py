@@ -66,3 +66,29 @@ def test_only_admins_see_the_page(client, role):
 def test_anonymous_visitors_are_sent_to_sign_in(client):
     resp = client.get("/admin/upstreams")
     assert resp.status_code in (302, 401)
+
+
+def test_the_page_suggests_resolving_our_incident_once_upstream_resolved(client, feed_server, admin_mail):
+    history = ("h", "Delayed payouts", feeds.RESOLVED)
+    feed_server.set("/history.rss", feeds.statuspage_rss([history]))
+    register(feed_server, "/history.rss", name="Payhub")
+    poll()
+    feed_server.set("/history.rss", feeds.statuspage_rss([("x", "Card errors", feeds.OPEN), history]))
+    poll()
+    _login(client)
+    assert "Consider resolving" not in client.get("/admin/upstreams").get_data(as_text=True)
+    feed_server.set("/history.rss", feeds.statuspage_rss([("x", "Card errors", feeds.RESOLVED), history]))
+    poll()
+    page = client.get("/admin/upstreams").get_data(as_text=True)
+    assert "Upstream resolved “Card errors”. Consider resolving our incident:" in page
+    assert "Payhub: Card errors" in page and "/admin/incidents/1" in page
+
+
+def test_a_rejected_form_keeps_what_was_typed_and_marks_the_field(client):
+    _login(client)
+    resp = client.post("/admin/upstreams", data={"name": "Twilio", "url": "https://status.twilio.test/history.rss",
+                                                 "interval_seconds": "5"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert 'value="Twilio"' in page and 'value="5"' in page
+    assert 'aria-invalid="true" aria-describedby="interval_seconds-error"' in page
