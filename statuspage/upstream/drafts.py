@@ -29,7 +29,7 @@ def open_draft(feed: UpstreamFeed, entry: UpstreamEntry) -> Incident:
     db.session.flush()
     # Pollers run outside any request: the draft is written in the site's default language.
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE") or "en"):
-        body = render_template("upstream/draft_body.md", feed=feed, entry=entry).strip()
+        body = render_template("upstream/draft_body.txt", feed=feed, entry=entry).strip()
     db.session.add(IncidentUpdate(incident_id=incident.id, status="investigating", body=body))
     audit.record("upstream.draft_opened", "incident", incident.id, after={"name": incident.name, "draft": True,
                  "upstream_feed_id": feed.id, "upstream_link": entry.link},
