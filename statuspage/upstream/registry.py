@@ -84,6 +84,11 @@ def _component_ids(value) -> list[int]:
 def register_feed(data: dict) -> UpstreamFeed:
     """A new feed and its third-party component, due for a fetch right away."""
     fields = validate(data)
+    same = db.session.scalars(select(UpstreamFeed).where(UpstreamFeed.url == fields["url"],
+                                                         UpstreamFeed.deleted_at.is_(None))).first()
+    if same is not None:
+        # Two feeds on one URL would open two drafts and alert twice for every upstream incident.
+        raise FeedInvalid("url", _("This feed is already registered as “%(name)s”.", name=same.name))
     feed = UpstreamFeed(**fields, state="unknown", next_fetch_at=utcnow())
     db.session.add(feed)
     db.session.flush()

@@ -98,3 +98,10 @@ def test_delete_is_soft_and_restore_brings_feed_and_component_back(client, admin
                                  .order_by(AuditEntry.id)).all()
     assert actions == ["create", "delete", "restore"]
     assert client.delete(f"{API}/4242", headers=admin_api).status_code == 404
+
+
+def test_the_same_feed_cannot_be_registered_twice(client, admin_api):
+    body = {"name": "Stripe", "url": "https://status.stripe.test/history.atom"}
+    assert client.post(API, json=body, headers=admin_api).status_code == 201
+    resp = client.post(API, json={**body, "name": "Stripe again"}, headers=admin_api)
+    assert resp.status_code == 422 and "already registered as “Stripe”" in resp.get_json()["error"]["message"]

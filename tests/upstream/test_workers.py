@@ -91,3 +91,14 @@ def test_slow_providers_are_fetched_side_by_side(app, feed_server, admin_mail):
     lines = poll_due()
     assert time.monotonic() - started < 1.8  # not 4 x 0.6 s one after another
     assert len(lines) == 4 and all(": 200, 1 entries" in line for line in lines)
+
+
+def test_the_worker_schedule_runs_the_poll(app, feed_server, admin_mail):
+    from statuspage.delivery.runner import PeriodicSchedule
+
+    feed_server.set("/history.rss", feeds.statuspage_rss(HISTORY))
+    feed_id = register(feed_server, "/history.rss")
+    PeriodicSchedule().run_due()
+    db.session.expire_all()
+    assert feed_server.hits("/history.rss") == [200]
+    assert db.session.get(UpstreamFeed, feed_id).entries_seen == 1
