@@ -59,7 +59,7 @@ def incident(slug: str | None, incident_id: int):
     scope = resolve_scope(slug)
     if scope.granted_token:
         return remember_access(scope)
-    if incident_id > 2**31 or vis.get_incident(scope.viewer, incident_id) is None:
+    if incident_id > 2**31 or not vis.incident_visible(scope.viewer, incident_id):
         abort(404)
 
     def build() -> dict:

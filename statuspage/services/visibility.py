@@ -82,6 +82,11 @@ def get_incident(viewer: Viewer, incident_id: int) -> Incident | None:
     return db.session.scalars(_incident_query(viewer).where(Incident.id == incident_id)).first()
 
 
+def incident_visible(viewer: Viewer, incident_id: int) -> bool:
+    """A cheap check before a cached page is served (no relationships loaded)."""
+    return db.session.scalar(select(Incident.id).where(incident_filter(viewer), Incident.id == incident_id)) is not None
+
+
 def active_incidents(viewer: Viewer) -> list[Incident]:
     stmt = (_incident_query(viewer).where(Incident.kind == "incident", Incident.status.not_in(CLOSED_STATUSES))
             .order_by(Incident.started_at.desc(), Incident.id.desc()))
