@@ -17,7 +17,7 @@ from ..templating import IMPACT_LABELS, INCIDENT_STATUS_LABELS
 from . import bp
 from .access import get_or_404, role_required
 from .incident_forms import FormValues, form_from_template, incident_data, live_components, live_tenants, update_data
-from .preview import commit_outbox_only, discard_unsaved, render_preview, send_test_to_me, transient_incident, transient_update
+from .preview import build_preview, send_test_to_me
 
 
 def _choices(kind: str = "incident") -> dict:
@@ -61,12 +61,9 @@ def incident_new():
         return render_template("admin/incident_new.html", form=request.form, errors=exc.errors, preview=None,
                                chosen_template=None, **_choices()), 422
     if action in ("preview", "test"):
-        incident = transient_incident(fields)
-        update = transient_update(incident, fields)
-        preview = render_preview(incident, update)
+        preview = build_preview(fields)
         if action == "test":
-            _send_test(incident, update)
-        discard_unsaved()
+            _send_test(preview, None)
         return render_template("admin/incident_new.html", form=request.form, errors={}, preview=preview,
                                chosen_template=None, **_choices())
     tenants = fields.pop("tenants")
@@ -75,10 +72,10 @@ def incident_new():
     return redirect(url_for("admin.incident_detail", incident_id=incident.id))
 
 
-def _send_test(incident, update) -> None:
-    if send_test_to_me(incident, update):
-        audit.record("send_test", incident.kind, incident.id, summary=current_user.email)
-        commit_outbox_only(incident, update)
+def _send_test(preview: dict, incident_id) -> None:
+    if send_test_to_me(preview):
+        audit.record("send_test", "incident", incident_id, summary=current_user.email)
+        db.session.commit()
         flash(_("A test email is on its way to %(email)s. Nobody else gets it.", email=current_user.email), "info")
     else:
         flash(_("Sending a test is not available yet: the notice renderer is not installed."), "error")
@@ -108,11 +105,9 @@ def incident_post_update(incident_id):
         return _detail(incident, errors=exc.errors, form=request.form, status=422)
     conflicts = service.resolution_conflicts(incident) if fields["status"] in CLOSED_STATUSES else []
     if action in ("preview", "test"):
-        update = transient_update(incident, fields)
-        preview = render_preview(incident, update)
+        preview = build_preview(fields, incident=incident)
         if action == "test":
-            _send_test(incident, update)
-        discard_unsaved()
+            _send_test(preview, incident.id)
         return _detail(incident, preview=preview, form=request.form, conflicts=conflicts)
     if conflicts and request.form.get("confirm_resolve") != "on":
         return _detail(incident, form=request.form, conflicts=conflicts, errors={
@@ -155,8 +150,8 @@ def incident_publish(incident_id):
 @role_required("responder")
 def incident_send_test(incident_id):
     incident = get_or_404(Incident, incident_id)
-    latest = incident.updates[0] if incident.updates else transient_update(incident, {})
-    _send_test(incident, latest)
+    latest = incident.updates[0] if incident.updates else None
+    _send_test(build_preview({}, incident=incident, update=latest), incident.id)
     return redirect(url_for("admin.incident_detail", incident_id=incident.id))
 
 

@@ -70,30 +70,34 @@ def render_preview(incident: Incident, update: IncidentUpdate) -> dict:
     return out
 
 
-def send_test_to_me(incident: Incident, update: IncidentUpdate) -> bool:
-    """Queue the rendered email to the acting admin only; False when rendering is not available yet."""
-    from ..delivery import render
+def build_preview(fields: dict, incident: Incident | None = None, kind: str = "incident",
+                  update: IncidentUpdate | None = None) -> dict:
+    """Render a notice that is not posted yet.
+
+    A new incident is flushed inside the request's transaction so the
+    recipient count sees its tenants and components exactly, then everything
+    is rolled back: nothing of a preview is ever stored.
+    """
+    if incident is None:
+        incident = transient_incident(fields, kind)
+        db.session.add(incident)
+        db.session.flush()
+    update = update if update is not None else transient_update(incident, fields)
+    try:
+        return render_preview(incident, update)
+    finally:
+        db.session.rollback()
+
+
+def send_test_to_me(preview: dict) -> bool:
+    """Queue the previewed email to the acting admin only; False when rendering is not available yet."""
     from ..delivery.outbox import enqueue_message
 
-    locale = current_user.locale if current_user.locale in PREVIEW_LOCALES else "en"
-    try:
-        email = render.render_update_email(incident, update, locale=locale)
-    except NotImplementedError:
+    rendered = preview["locales"].get(current_user.locale) or preview["locales"].get("en")
+    if not rendered:
         return False
+    email = rendered["email"]
     enqueue_message(kind="test", channel="email", recipient=current_user.email,
                     subject="[TEST] " + email.get("subject", ""), text=email.get("text", ""), html=email.get("html"))
     return True
 
-
-def discard_unsaved() -> None:
-    """Drop anything the preview objects may have pulled into the session."""
-    db.session.rollback()
-
-
-def commit_outbox_only(*transients) -> None:
-    """Commit the queued test message while keeping the unsaved preview objects out of the database."""
-    for obj in transients:
-        for item in (obj, *getattr(obj, "affected", [])) if isinstance(obj, Incident) and obj.id is None else (obj,):
-            if item in db.session:
-                db.session.expunge(item)
-    db.session.commit()

@@ -22,6 +22,14 @@ def _invalid(exc: ValidationError):
     return ApiError(422, "invalid", "; ".join(f"{k}: {v}" for k, v in exc.errors.items()), exc.errors).response()
 
 
+@bp.url_value_preprocessor
+def _ids_in_range(_endpoint, values):
+    """An id beyond the database's integer range is simply not there (rather than a driver error)."""
+    for name, value in (values or {}).items():
+        if isinstance(value, int) and not 0 < value < 2**31:
+            raise ApiError(404, "not_found", f"No object with {name} {value}.")
+
+
 from . import catalog, deliveries, incidents, openapi, routes  # noqa: E402,F401
 
 # Endpoints other parts of the product add to this blueprint, when they are installed.

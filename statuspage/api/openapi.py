@@ -118,21 +118,30 @@ SCHEMAS = {
         "incident_id": {"type": ["integer", "null"]}, "subscriber_id": {"type": ["integer", "null"]},
         "channel": {"type": "string"}, "status": {"type": "string", "enum": list(DELIVERY_STATUSES)},
         "attempts": {"type": "integer"}, "last_error": {"type": ["string", "null"]}}},
-    "Subscriber": {"type": "object", "required": ["id"], "properties": {
-        "id": {"type": "integer"}, "email": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]},
-        "tenant": {"type": ["string", "null"]}, "component_ids": {"type": "array", "items": {"type": "integer"}},
-        "locale": {"type": "string"}, "confirmed": {"type": "boolean"}}},
-    "SubscriberInput": {"type": "object", "properties": {
+    "Subscriber": {"type": "object", "required": ["id", "channel"], "properties": {
+        "id": {"type": "integer"}, "channel": {"type": "string", "enum": ["email", "sms", "webhook"]},
+        "email": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]},
+        "webhook_url": {"type": ["string", "null"]}, "tenant": {"type": ["string", "null"]},
+        "component_ids": {"type": "array", "items": {"type": "integer"}}, "all_components": {"type": "boolean"},
+        "locale": {"type": "string"}, "confirmed": {"type": "boolean"}, "opted_out": {"type": "boolean"},
+        "test_audience": {"type": "boolean"}, "source": {"type": "string"}, "deleted_at": timestamp}},
+    "SubscriberInput": {"type": "object", "description": "Exactly one of email, phone (E.164 after parsing), webhook_url.",
+                        "properties": {
         "email": {"type": "string", "maxLength": 320}, "phone": {"type": "string", "maxLength": 40},
-        "tenant": {"type": "string", "maxLength": 80}, "component_ids": ids,
-        "locale": {"type": "string", "enum": ["en", "zh_Hans"]}, "confirmed": {"type": "boolean"}}},
+        "webhook_url": {"type": "string", "maxLength": 1000}, "tenant": {"type": "string", "maxLength": 80},
+        "component_ids": ids, "locale": {"type": "string", "enum": ["en", "zh_Hans"]},
+        "confirmed": {"type": "boolean", "description": "Admin import may pre-confirm."},
+        "test_audience": {"type": "boolean", "description": "Part of the drill / send-a-test audience."}}},
     "ImportReport": {"type": "object", "properties": {
         "added": {"type": "integer"}, "updated": {"type": "integer"}, "rejected": {"type": "array"}}},
     "Upstream": {"type": "object", "required": ["id", "name", "url", "kind"], "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "url": {"type": "string"},
         "kind": {"type": "string", "enum": ["rss", "atom", "statuspage"]}, "interval_seconds": {"type": "integer"},
-        "component_ids": {"type": "array", "items": {"type": "integer"}}, "last_fetch_at": timestamp,
-        "last_status": {"type": ["integer", "null"]}, "last_error": {"type": ["string", "null"]}}},
+        "component_ids": {"type": "array", "items": {"type": "integer"}}, "state": {"type": "string"},
+        "third_party_component_id": {"type": ["integer", "null"]}, "last_fetch_at": timestamp,
+        "next_fetch_at": timestamp, "last_status": {"type": ["integer", "null"]},
+        "last_error": {"type": ["string", "null"]}, "consecutive_failures": {"type": "integer"},
+        "entries_seen": {"type": "integer"}, "deleted_at": timestamp}},
     "UpstreamInput": {"type": "object", "required": ["name", "url"], "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 200}, "url": {"type": "string", "maxLength": 1000},
         "kind": {"type": "string", "enum": ["rss", "atom", "statuspage"]},
@@ -165,6 +174,36 @@ def _crud(name: str, schema: str, role_write: str, patch: bool = True, get_one: 
     return paths
 
 
+def _subscriber_paths() -> dict:
+    """Served by api/subscribers.py: a paged list, CSV import and export."""
+    paths = _crud("subscribers", "Subscriber", "responder", patch=False)
+    paths["/subscribers"]["get"] = _op(
+        "List subscribers (paged)", "responder",
+        _json({"type": "object", "properties": {"subscribers": {"type": "array", "items": _ref("Subscriber")},
+                                                "page": {"type": "integer"}, "per_page": {"type": "integer"},
+                                                "total": {"type": "integer"}}}),
+        params=[{"name": "channel", "in": "query", "schema": {"type": "string", "enum": ["email", "sms", "webhook"]}},
+                {"name": "tenant", "in": "query", "schema": {"type": "string"}},
+                {"name": "q", "in": "query", "schema": {"type": "string"}},
+                {"name": "test_audience", "in": "query", "schema": {"type": "boolean"}},
+                {"name": "deleted", "in": "query", "schema": {"type": "boolean"}},
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}])
+    paths["/subscribers/import"] = {"post": {
+        "summary": "Import subscribers from CSV (email,phone,tenant,components,locale)",
+        "description": "All-or-nothing per file unless `partial=1`; a rejected file answers 422 with the report. "
+                       "Needs the `admin` role.",
+        "parameters": [{"name": "partial", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}}],
+        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
+        "responses": {"200": _json(_ref("ImportReport")), "422": _json(_ref("ImportReport"), "Rejected rows"),
+                      **{k: v for k, v in ERRORS.items() if k != "422"}}}}
+    paths["/subscribers/export"] = {"get": {
+        "summary": "All subscribers as CSV", "description": "Needs the `admin` role.",
+        "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                      **ERRORS}}}
+    return paths
+
+
 def build_spec() -> dict:
     paths = {}
     paths.update(_crud("components", "Component", "admin"))
@@ -184,14 +223,9 @@ def build_spec() -> dict:
                                                        "schema": {"type": "integer", "minimum": 1}},
                                                {"name": "status", "in": "query",
                                                 "schema": {"type": "string", "enum": list(DELIVERY_STATUSES)}}])}
-    paths.update(_crud("subscribers", "Subscriber", "responder", patch=False, get_one=False, restore=False))
-    paths["/subscribers/import"] = {"post": {
-        "summary": "Import subscribers from CSV (email,phone,tenant,components,locale)",
-        "description": "All-or-nothing per file unless `partial=1`. Needs the `admin` role.",
-        "parameters": [{"name": "partial", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}}],
-        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
-        "responses": {"200": _json(_ref("ImportReport")), **ERRORS}}}
-    paths.update(_crud("upstreams", "Upstream", "admin", patch=False, get_one=False, restore=False))
+    paths.update(_subscriber_paths())
+    paths.update(_crud("upstreams", "Upstream", "admin", patch=False))
+    paths["/upstreams"]["get"]["parameters"] = [{"name": "deleted", "in": "query", "schema": {"type": "boolean"}}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "statuspage admin API", "version": "1.0.0",

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 
 from ..extensions import db
 from ..models import (Component, ComponentGroup, Incident, IncidentComponent, IncidentUpdate, Setting, Subscriber,
-                      Template, Tenant, subscriber_component, utcnow)
+                      SiteState, Template, Tenant, subscriber_component, utcnow)
 from . import audit
 from .snapshots import component_dict, group_dict, incident_dict, subscriber_dict, template_dict, tenant_dict
 from .validation import ValidationError
@@ -31,6 +31,7 @@ def export_config() -> dict:
     return {
         "format": FORMAT, "version": VERSION, "exported_at": utcnow().isoformat(),
         "settings": {s.key: s.value for s in db.session.scalars(select(Setting).order_by(Setting.key))},
+        "site_changed_at": _site_changed_at(),
         "component_groups": rows(ComponentGroup, group_dict),
         "tenants": rows(Tenant, tenant_dict),
         "components": rows(Component, component_dict),
@@ -38,6 +39,16 @@ def export_config() -> dict:
         "incidents": rows(Incident, incident_dict),
         "subscribers": subscribers,
     }
+
+
+def _site_changed_at() -> str | None:
+    state = db.session.get(SiteState, 1)
+    return state.changed_at.isoformat() if state is not None else None
+
+
+def _stamps(row: dict) -> dict:
+    """Keep the original timestamps: the public page and API show them."""
+    return {"created_at": _dt(row.get("created_at")) or utcnow(), "updated_at": _dt(row.get("updated_at")) or utcnow()}
 
 
 def _dt(value):
@@ -66,6 +77,12 @@ def import_config(data: dict) -> dict:
         raise ValidationError({"file": _("The file is incomplete or damaged (%(detail)s).", detail=str(exc)[:200])}) from None
     audit.record("import", "configuration", None, after=counts, summary=str(counts))
     _reset_sequences()
+    db.session.flush()
+    changed_at = _dt(data.get("site_changed_at"))
+    state = db.session.get(SiteState, 1)
+    if changed_at and state is not None:
+        # The same data as at export time: the page keeps saying when it last changed.
+        state.changed_at = changed_at
     db.session.commit()
     return counts
 
@@ -75,11 +92,11 @@ def _load(data: dict) -> dict:
         db.session.merge(Setting(key=key, value=value))
     for g in data.get("component_groups", []):
         db.session.add(ComponentGroup(id=g["id"], name=g["name"], description=g.get("description", ""),
-                                      position=g.get("position", 0), deleted_at=_dt(g.get("deleted_at"))))
+                                      position=g.get("position", 0), deleted_at=_dt(g.get("deleted_at")), **_stamps(g)))
     for t in data.get("tenants", []):
         db.session.add(Tenant(id=t["id"], name=t["name"], slug=t["slug"], description=t.get("description", ""),
                               private=bool(t.get("private")), access_version=t.get("access_version", 1),
-                              deleted_at=_dt(t.get("deleted_at"))))
+                              deleted_at=_dt(t.get("deleted_at")), **_stamps(t)))
     db.session.flush()
     for c in data.get("components", []):
         db.session.add(Component(
@@ -88,7 +105,7 @@ def _load(data: dict) -> dict:
             show_uptime=c.get("show_uptime", True), showcase=c.get("showcase", True),
             only_show_if_degraded=c.get("only_show_if_degraded", False), third_party=c.get("third_party", False),
             start_date=date.fromisoformat(c["start_date"]) if c.get("start_date") else None,
-            created_at=_dt(c.get("created_at")) or utcnow(), deleted_at=_dt(c.get("deleted_at"))))
+            deleted_at=_dt(c.get("deleted_at")), **_stamps(c)))
     for t in data.get("templates", []):
         db.session.add(Template(id=t["id"], name=t["name"], impact=t["impact"], status=t["status"],
                                 texts=t.get("texts", {}), defaults=t.get("defaults", {}),
@@ -123,8 +140,8 @@ def _load_incident(i: dict, tenants: dict) -> None:
         scheduled_for=_dt(i.get("scheduled_for")), scheduled_until=_dt(i.get("scheduled_until")),
         auto_transition=i.get("auto_transition", True), notify_on_start=i.get("notify_on_start", True),
         notify_on_complete=i.get("notify_on_complete", True), postmortem_body=i.get("postmortem_body", ""),
-        postmortem_published_at=_dt(i.get("postmortem_published_at")), created_at=_dt(i.get("created_at")) or utcnow(),
-        deleted_at=_dt(i.get("deleted_at")))
+        postmortem_published_at=_dt(i.get("postmortem_published_at")), deleted_at=_dt(i.get("deleted_at")),
+        **_stamps(i))
     inc.tenants = [tenants[s] for s in i.get("tenant_slugs", [])]
     for cid, st in (i.get("components") or {}).items():
         inc.affected.append(IncidentComponent(component_id=int(cid), status=st))
@@ -134,8 +151,8 @@ def _load_incident(i: dict, tenants: dict) -> None:
         db.session.add(IncidentUpdate(
             id=u["id"], incident_id=inc.id, status=u["status"], body=u.get("body", ""),
             body_translations=u.get("body_translations", {}), affected_components=u.get("affected_components", []),
-            deliver_notifications=u.get("deliver_notifications", False), created_at=_dt(u.get("created_at")) or utcnow(),
-            display_at=_dt(u.get("display_at")) or utcnow(), fanout_state="done", fanout_count=0))
+            deliver_notifications=u.get("deliver_notifications", False), display_at=_dt(u.get("display_at")) or utcnow(),
+            fanout_state="done", fanout_count=0, **_stamps(u)))
 
 
 def _reset_sequences() -> None:

@@ -37,8 +37,9 @@ def affects_public_components(incident: Incident) -> bool:
 
 def clean_component_statuses(data: dict) -> dict[int, str]:
     """`components` ({id: status}) merged with `component_ids` (status left as given or unchanged)."""
-    raw = data.get("components") or {}
-    if not isinstance(raw, dict):
+    raw = data.get("components")
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict) or len(raw) > 1000:
         raise ValidationError({"components": _("Must map component ids to statuses.")})
     out: dict[int, str] = {}
     for key, status in raw.items():
@@ -56,11 +57,12 @@ def clean_component_statuses(data: dict) -> dict[int, str]:
 
 
 def _existing_components(ids) -> dict[int, Component]:
-    ids = [i for i in ids if 0 < i < 2**31]
+    ids = list(ids)
+    in_range = [i for i in ids if 0 < i < 2**31]
     found = {c.id: c for c in db.session.scalars(
-        select(Component).where(Component.id.in_(ids), Component.deleted_at.is_(None)))} if ids else {}
+        select(Component).where(Component.id.in_(in_range), Component.deleted_at.is_(None)))} if in_range else {}
     missing = [str(i) for i in ids if i not in found]
-    if missing or len(ids) != len(found):
+    if missing:
         raise ValidationError({"components": _("Unknown component: %(ids)s.", ids=", ".join(missing) or "?")})
     return found
 

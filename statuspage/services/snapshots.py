@@ -19,12 +19,13 @@ def component_dict(c: Component) -> dict:
 
 def group_dict(g: ComponentGroup) -> dict:
     return {"id": g.id, "name": g.name, "description": g.description, "position": g.position,
-            "deleted_at": _ts(g.deleted_at)}
+            "created_at": _ts(g.created_at), "updated_at": _ts(g.updated_at), "deleted_at": _ts(g.deleted_at)}
 
 
 def tenant_dict(t: Tenant) -> dict:
     return {"id": t.id, "name": t.name, "slug": t.slug, "description": t.description, "private": t.private,
-            "access_version": t.access_version, "created_at": _ts(t.created_at), "deleted_at": _ts(t.deleted_at)}
+            "access_version": t.access_version, "created_at": _ts(t.created_at), "updated_at": _ts(t.updated_at),
+            "deleted_at": _ts(t.deleted_at)}
 
 
 def update_dict(u: IncidentUpdate) -> dict:
@@ -32,6 +33,7 @@ def update_dict(u: IncidentUpdate) -> dict:
             "body_translations": dict(u.body_translations or {}),
             "affected_components": list(u.affected_components or []),
             "deliver_notifications": u.deliver_notifications, "created_at": _ts(u.created_at),
+            "updated_at": _ts(u.updated_at),
             "display_at": _ts(u.display_at), "author_id": u.author_id,
             "fanout_state": u.fanout_state, "fanout_count": u.fanout_count}
 

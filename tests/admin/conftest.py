@@ -20,3 +20,15 @@ def login(client, db):
         return user
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _fresh_identity_per_request(app):
+    """The `app` fixture keeps one app context for the whole test, so `g` (where Flask-Login caches
+    the signed-in user) would outlive a request; in production every request starts with a fresh one."""
+    from flask import g
+
+    @app.before_request
+    def _forget_cached_user():
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
