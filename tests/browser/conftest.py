@@ -124,7 +124,9 @@ def run_axe(page) -> list[dict]:
         # Evaluated through the DevTools protocol, which the page's CSP does not govern,
         # so the page keeps its real policy while it is checked.
         page.evaluate(_axe_source())
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+    # resultTypes: only violations are reported in full, which makes axe several times faster.
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+                           AXE_TAGS)
     assert result["passes"], "axe checked nothing: is the page empty?"
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "targets": [n["target"] for n in v["nodes"]][:5], "count": len(v["nodes"])}
