@@ -106,6 +106,11 @@ def claim_batch(worker_id: str, channels: tuple[str, ...], limit: int, lease_sec
 def begin_attempt(delivery_id: int, worker_id: str, lease_seconds: int) -> bool:
     """Re-check ownership right before sending, extend the lease and count the attempt."""
     now = utcnow()
+    if db.engine.dialect.name == "postgresql":
+        # No fsync for this one: losing it in a server crash only leaves the row under the claim's lease,
+        # and the WAL is ordered, so the synchronous mark_sent after the send makes it durable too.
+        # Halves the disk flushes per row (about 5 ms each here), which bound a worker's rate.
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
     result = db.session.execute(text("""
         UPDATE delivery SET attempts = attempts + 1, lease_until = :lease, updated_at = :now
         WHERE id = :id AND status = 'sending' AND claimed_by = :worker AND lease_until > :now"""),
