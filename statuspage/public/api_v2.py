@@ -70,13 +70,19 @@ def _maintenances_now(scope: Scope) -> list:
 
 @_route("summary.json")
 def summary(slug):
-    return _answer(slug, lambda scope: {
-        "page": _page(scope),
-        "components": ser.components(scope, vis.visible_components(scope.viewer, for_display=False)),
-        "incidents": _incidents(scope, vis.active_incidents(scope.viewer)),
-        "scheduled_maintenances": _incidents(scope, _maintenances_now(scope)),
-        "status": ser.status(_indicator(scope)),
-    })
+    def build(scope: Scope) -> dict:
+        comps = vis.visible_components(scope.viewer, for_display=False)
+        active = vis.active_incidents(scope.viewer)
+        visible = {c.id for c in comps}
+        return {
+            "page": _page(scope),
+            "components": ser.components(scope, comps),
+            "incidents": [ser.incident(scope, i, visible) for i in active],
+            "scheduled_maintenances": [ser.incident(scope, m, visible) for m in _maintenances_now(scope)],
+            "status": ser.status(site_status.overall_indicator(comps, active)),
+        }
+
+    return _answer(slug, build)
 
 
 @_route("status.json")

@@ -75,7 +75,8 @@ def component_filter(viewer: Viewer):
 def _incident_query(viewer: Viewer):
     return (select(Incident).where(incident_filter(viewer))
             .options(selectinload(Incident.updates), selectinload(Incident.tenants),
-                     selectinload(Incident.affected).selectinload(IncidentComponent.component)))
+                     selectinload(Incident.affected).selectinload(IncidentComponent.component)
+                     .selectinload(Component.group)))
 
 
 def get_incident(viewer: Viewer, incident_id: int) -> Incident | None:
@@ -145,7 +146,7 @@ def visible_components(viewer: Viewer, for_display: bool = True) -> list[Compone
     for_display hides operational `only_show_if_degraded` components, as the
     page does; the API lists them with the flag so clients can decide.
     """
-    stmt = (select(Component).where(component_filter(viewer))
+    stmt = (select(Component).where(component_filter(viewer)).options(selectinload(Component.group))
             .outerjoin(ComponentGroup, and_(Component.group_id == ComponentGroup.id, ComponentGroup.deleted_at.is_(None)))
             .order_by(ComponentGroup.position.asc().nulls_first(), ComponentGroup.id, Component.position, Component.id))
     comps = list(db.session.scalars(stmt))
