@@ -86,16 +86,20 @@ def claim_batch(worker_id: str, channels: tuple[str, ...], limit: int, lease_sec
               "limit": limit}
     names = ", ".join(f":ch{i}" for i in range(len(channels)))
     params.update({f"ch{i}": ch for i, ch in enumerate(channels)})
-    lock = " FOR UPDATE SKIP LOCKED" if db.engine.dialect.name == "postgresql" else ""
+    postgres = db.engine.dialect.name == "postgresql"
+    lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
+    # MATERIALIZED: as a plain `IN (subquery)` PostgreSQL may rescan the locking
+    # subquery and claim far more than LIMIT rows (all of them, in practice).
     sql = text(f"""
-        UPDATE delivery SET status = 'sending', claimed_by = :worker, lease_until = :lease, updated_at = :now
-        WHERE id IN (
+        WITH due AS {"MATERIALIZED " if postgres else ""}(
             SELECT id FROM delivery
             WHERE channel IN ({names})
               AND ((status = 'queued' AND next_attempt_at <= :now)
                    OR (status = 'sending' AND lease_until < :now))
             ORDER BY next_attempt_at, id
             LIMIT :limit{lock})
+        UPDATE delivery SET status = 'sending', claimed_by = :worker, lease_until = :lease, updated_at = :now
+        WHERE id IN (SELECT id FROM due)
           AND ((status = 'queued' AND next_attempt_at <= :now) OR (status = 'sending' AND lease_until < :now))
         RETURNING id""")
     ids = [r[0] for r in db.session.execute(sql, params)]
