@@ -94,3 +94,41 @@ def test_public_tenant_page_needs_no_link(app, client):
     assert resp.status_code == 200
     assert "Acme portal" in resp.get_data(as_text=True)
     assert resp.headers["Cache-Control"].startswith("public")
+
+
+def test_no_surface_of_one_tenant_mentions_another_tenants_private_things(app, client):
+    """Every page, feed and API answer of each tenant, checked for the others' marked secrets."""
+    from sqlalchemy import select
+
+    from statuspage.models import Incident, utcnow
+
+    tenants = [gen_tenant(name, private=private) for name, private in
+               (("Alpha", True), ("Bravo", True), ("Charlie", False))]
+    shared = gen_component("Shared API")
+    for tenant in tenants:
+        secret = gen_component(f"secret-component-{tenant.slug}", tenant=tenant, status="partial_outage")
+        gen_incident(f"secret-incident-{tenant.slug}", visibility="tenants", tenants=[tenant],
+                     components=[secret, shared], body=f"secret-body-{tenant.slug}")
+        # A public incident that names the tenant and touches its private component.
+        gen_incident(f"Public incident touching {tenant.slug}", tenants=[tenant], components=[secret, shared],
+                     status="resolved", resolved_at=utcnow())
+    db.session.commit()
+    incident_ids = list(db.session.scalars(select(Incident.id).order_by(Incident.id)))
+    surfaces = ["", "history", "feed.atom", "feed.rss"] + [f"incidents/{i}" for i in incident_ids] + [
+        f"api/v2/{e}" for e in ("summary.json", "components.json", "incidents.json", "incidents/unresolved.json",
+                                "scheduled-maintenances.json")]
+    for viewer in tenants + [None]:
+        prefix = f"/t/{viewer.slug}/" if viewer else "/"
+        query = f"?access={access_token(viewer)}" if viewer and viewer.private else ""
+        others = [t.slug for t in tenants if t is not viewer]
+        for surface in surfaces:
+            resp = client.get(prefix + surface + query)
+            body = resp.get_data(as_text=True)
+            for slug in others:
+                for marker in (f"secret-component-{slug}", f"secret-incident-{slug}", f"secret-body-{slug}"):
+                    assert marker not in body, f"{prefix}{surface} shows {marker}"
+            if viewer is not None and resp.status_code == 200 and surface in ("", "api/v2/summary.json"):
+                assert f"secret-component-{viewer.slug}" in body
+    # Names of private tenants never appear outside their own pages; the public one may.
+    public_about_alpha = db.session.scalars(select(Incident.id).where(Incident.name.contains("touching alpha"))).one()
+    assert "Alpha" not in client.get(f"/incidents/{public_about_alpha}").get_data(as_text=True)
