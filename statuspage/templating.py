@@ -41,6 +41,18 @@ INDICATOR_LABELS = {
     "maintenance": _l("Service Under Maintenance"),
 }
 
+# Operator-facing words the admin pages show for stored codes.
+DELIVERY_STATUS_LABELS = {
+    "queued": _l("Queued"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "delivered": _l("Delivered"),
+    "failed": _l("Failed"),
+    "suppressed": _l("Suppressed"),
+}
+ROLE_LABELS = {"viewer": _l("Viewer"), "responder": _l("Responder"), "admin": _l("Administrator")}
+CHANNEL_LABELS = {"email": _l("Email"), "sms": _l("SMS"), "webhook": _l("Webhook"), "log": _l("Log only")}
+
 
 def locale_code() -> str:
     loc = get_locale()
@@ -90,6 +102,9 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["component_status"] = lambda s: COMPONENT_STATUS_LABELS.get(s, s)
     app.jinja_env.filters["incident_status"] = lambda s: INCIDENT_STATUS_LABELS.get(s, s)
     app.jinja_env.filters["impact_label"] = lambda s: IMPACT_LABELS.get(s, s)
+    app.jinja_env.filters["delivery_status"] = lambda s: DELIVERY_STATUS_LABELS.get(s, s)
+    app.jinja_env.filters["role_label"] = lambda s: ROLE_LABELS.get(s, s)
+    app.jinja_env.filters["channel_label"] = lambda s: CHANNEL_LABELS.get(s, s)
     app.jinja_env.filters["isoformat"] = lambda d: d.isoformat() if d else ""
 
     @app.context_processor
@@ -100,4 +115,5 @@ def register_template_helpers(app: Flask) -> None:
             "locale_code": locale_code,
             "html_lang": html_lang,
             "indicator_labels": INDICATOR_LABELS,
+            "role_labels": ROLE_LABELS,
         }
