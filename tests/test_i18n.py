@@ -127,3 +127,14 @@ def test_error_pages_and_json_errors_speak_the_readers_language(client):
     api = client.get("/api/v2/no-such.json", headers={"Accept-Language": "zh-CN"})
     assert api.status_code == 404 and api.json["error"]["message"] == "未找到该页面。"
     assert client.get("/no-such-page?lang=en").get_data(as_text=True).count("We could not find that page.") >= 1
+
+
+def test_made_up_time_zone_cookies_share_one_cached_page(client):
+    from statuspage import cache
+
+    client.get("/?lang=en")
+    before = len(cache._bodies)
+    for n in range(5):
+        client.set_cookie("tz", f"Made/Up{n}")
+        assert client.get("/").status_code == 200
+    assert len(cache._bodies) == before

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
-from flask import current_app, render_template, request
+from flask import current_app, render_template
 from flask_babel import get_locale, get_timezone
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
@@ -19,6 +19,7 @@ from .access import Scope
 # never hands one visitor's token to another.
 CSRF_MARK = "<!--sp:csrf-->"
 _CSRF_MARK_BYTES = CSRF_MARK.encode()
+_split_pages: dict[str, list[bytes]] = {}
 
 
 def csrf_field() -> Markup:
@@ -51,7 +52,8 @@ def utc_iso(value: datetime | None) -> str:
 
 
 def cache_parts(scope: Scope, *extra) -> tuple:
-    return (locale_code(), *scope.viewer.cache_parts, request.cookies.get("tz") or "", *extra)
+    # The checked zone, not the raw `tz` cookie: made-up cookie values must not multiply cache entries.
+    return (locale_code(), *scope.viewer.cache_parts, str(get_timezone()), *extra)
 
 
 def render_page(scope: Scope, template: str, build, *extra_parts, status: int = 200):
@@ -61,13 +63,27 @@ def render_page(scope: Scope, template: str, build, *extra_parts, status: int = 
 
     resp = cached_response(("html", *cache_parts(scope, *extra_parts)), render, private=scope.private, status=status)
     if resp.status_code == 200 and not resp.direct_passthrough:
-        # On bytes: decoding, replacing and re-encoding a large cached page cost more than serving it.
-        body = resp.get_data()
-        if _CSRF_MARK_BYTES in body:
-            token = generate_csrf()
-            resp.set_data(body.replace(_CSRF_MARK_BYTES,
-                                       f'<input type="hidden" name="csrf_token" value="{token}">'.encode()))
+        parts = _csrf_split(resp.headers.get("ETag"), resp.get_data())
+        if len(parts) > 1:
+            field = f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">'.encode()
+            resp.set_data(field.join(parts))
     return resp
+
+
+def _csrf_split(etag: str | None, body: bytes) -> list[bytes]:
+    """The cached page cut at its CSRF marks, once per cached copy (keyed by its ETag).
+
+    Searching a large page for the mark on every hit cost more than serving it; joining the parts
+    around this visitor's field is one copy.
+    """
+    parts = _split_pages.get(etag) if etag else None
+    if parts is None:
+        parts = body.split(_CSRF_MARK_BYTES)
+        if etag:
+            _split_pages[etag] = parts
+            while len(_split_pages) > 32:
+                _split_pages.pop(next(iter(_split_pages)), None)
+    return parts
 
 
 def register_helpers(app) -> None:
