@@ -81,8 +81,7 @@ def init_celery(flask) -> Celery:
     from .delivery import outbox
 
     _configure(flask.config["CELERY_BROKER_URL"])
-    if _flask_app is None:
-        _flask_app = flask
+    _flask_app = flask
     flask.extensions["celery"] = celery
     outbox._install_commit_hook()
     if _send_wakeups not in outbox.WAKEUP_CALLBACKS:
@@ -104,15 +103,55 @@ def deliver(time_budget: float = 60.0) -> dict:
     from .delivery import outbox
     from .delivery.worker import deliver_due
 
+    _mark_busy(time_budget + 30)
     counts = deliver_due(time_budget=time_budget)
     if counts.get("budget_exhausted"):
-        deliver.apply_async(retry=False)
+        deliver.apply_async(retry=False)  # a continuation: one successor per task, ends when the work does
     else:
         wait = outbox.next_due_in()
         if wait is not None:
-            # A retry waiting for its backoff: one timed wake-up (the sweeper is the safety net).
-            deliver.apply_async(countdown=min(MAX_COUNTDOWN, max(1.0, wait)), retry=False)
+            # A retry waiting for its backoff: one timed wake-up for all workers (the sweeper is the safety net).
+            countdown = min(MAX_COUNTDOWN, max(1.0, wait))
+            if _first_to_schedule("deliver-timer", countdown):
+                deliver.apply_async(countdown=countdown, retry=False)
     return dict(counts)
+
+
+def _redis():
+    from .delivery.ratelimit import _redis as client
+
+    try:
+        return client(flask_app())
+    except Exception:
+        return None
+
+
+def _first_to_schedule(name: str, seconds: float) -> bool:
+    """True for one caller per `seconds` across all workers (always True without Redis)."""
+    client = _redis()
+    if client is None:
+        return True
+    try:
+        return bool(client.set(f"statuspage:{name}", "1", nx=True, ex=max(1, int(seconds))))
+    except Exception:
+        return True
+
+
+def _mark_busy(seconds: float) -> None:
+    client = _redis()
+    if client is not None:
+        try:
+            client.set("statuspage:deliver-busy", "1", ex=max(1, int(seconds)))
+        except Exception:
+            pass
+
+
+def _workers_busy() -> bool:
+    client = _redis()
+    try:
+        return bool(client is not None and client.exists("statuspage:deliver-busy"))
+    except Exception:
+        return False
 
 
 @celery.task(name="statuspage.tasks.sweep")
@@ -125,7 +164,8 @@ def sweep() -> int:
 
     run_pending_fanouts()
     due = outbox_due_count(db, text)
-    if due:
+    # Workers already draining re-enqueue themselves; only wake them when none is at work.
+    if due and not _workers_busy():
         _send_wakeups(due)
     return due
 

@@ -52,6 +52,9 @@ class EmailChannel(Channel):
     def __init__(self, app):
         super().__init__(app)
         self.connection: _TimedConnection | None = None
+        # Set when the server could not be reached: the rest of the batch is retried
+        # later at once instead of each row waiting out its own connect timeout.
+        self.unreachable: DeliveryError | None = None
 
     @contextmanager
     def batch(self):
@@ -72,11 +75,16 @@ class EmailChannel(Channel):
 
     def _host(self):
         conn = self.connection
+        if self.unreachable is not None:
+            raise self.unreachable
         if conn.host is None:
             try:
                 conn.host = conn.configure_host()
             except Exception as exc:
-                raise classify_smtp_error(exc) from exc
+                err = classify_smtp_error(exc)
+                if not err.permanent:
+                    self.unreachable = err
+                raise err from exc
         return conn
 
     def send(self, delivery, message: dict) -> str | None:

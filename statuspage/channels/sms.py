@@ -51,6 +51,7 @@ class SmsChannel(Channel):
     def __init__(self, app):
         super().__init__(app)
         self.client = None
+        self.unreachable: DeliveryError | None = None  # Twilio did not answer: skip the rest of the batch
 
     @contextmanager
     def batch(self):
@@ -74,12 +75,19 @@ class SmsChannel(Channel):
             params["messaging_service_sid"] = c["TWILIO_MESSAGING_SERVICE_SID"]
         else:
             params["from_"] = c["TWILIO_FROM"]
+        if self.unreachable is not None:
+            raise self.unreachable
         sms_bucket(self.app).acquire()
         client = self.client or make_client(self.app)
         try:
             result = client.messages.create(**params)
         except Exception as exc:
-            raise classify_twilio_error(exc) from exc
+            from twilio.base.exceptions import TwilioRestException
+
+            err = classify_twilio_error(exc)
+            if not isinstance(exc, TwilioRestException):
+                self.unreachable = err
+            raise err from exc
         return result.sid
 
 

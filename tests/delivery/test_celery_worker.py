@@ -110,3 +110,19 @@ def test_two_celery_workers_share_a_fan_out_without_sending_twice(app, db, smtp_
     workers_seen = {c.split(":")[1] for (c,) in db.session.query(Delivery.claimed_by).distinct()}
     print("claimed by worker pids:", workers_seen)
     assert len(workers_seen) == 2  # prefetch 1 and several wake-ups: both workers take part
+
+
+@needs_celery
+@pytest.mark.celery
+def test_the_sweeper_re_enqueues_rows_whose_wake_up_the_broker_lost(app, db):
+    from statuspage.tasks import celery, sweep
+
+    post_incident(db, [f"user{i}@example.com" for i in range(5)])
+    celery.control.purge()  # the wake-ups are gone, the rows are not
+    with celery.connection_for_write() as conn:
+        queue = conn.default_channel.client
+        assert queue.llen("statuspage") == 0
+        queue.delete("statuspage:deliver-busy")
+        assert sweep.apply().get() == 5
+        assert queue.llen("statuspage") >= 1
+    celery.control.purge()
