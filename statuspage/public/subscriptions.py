@@ -23,8 +23,19 @@ def _components(tenant: Tenant | None = None) -> list[Component]:
 def _form_page(status: int = 200, error: str | None = None, field: str | None = None):
     slug = request.values.get("tenant") or None
     tenant = db.session.query(Tenant).filter_by(slug=slug, deleted_at=None).one_or_none() if slug else None
+    # A private tenant's name and components are shown only to someone who may see its page.
+    if tenant is not None and tenant.private and not _may_see(tenant):
+        tenant = None  # the form still carries the slug the visitor sent (values.tenant)
     return render_template("subscriptions/subscribe.html", components=_components(tenant), tenant=tenant,
                            error=error, error_field=field, values=request.values), status
+
+
+def _may_see(tenant: Tenant) -> bool:
+    from ..services.tenants import access_cookie_name, verify_access
+    from .access import viewer_is_admin
+
+    return (viewer_is_admin() or verify_access(tenant, request.values.get("access"))
+            or verify_access(tenant, request.cookies.get(access_cookie_name(tenant))))
 
 
 @bp.get("/subscribe")
