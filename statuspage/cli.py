@@ -97,3 +97,13 @@ def register_cli(app: Flask) -> None:
         from .services.subscriber_import import import_csv_file
 
         import_csv_file(path, partial=partial, echo=click.echo)
+
+    @app.cli.command("export-subscribers")
+    @click.argument("path", type=click.Path(dir_okay=False, writable=True))
+    def export_subscribers_cmd(path: str) -> None:
+        """Write every subscriber to a CSV file that import-subscribers reads back."""
+        from .services.subscriber_import import export_csv
+
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            count = export_csv(out)
+        click.echo(f"Exported {count} subscribers to {path}")

@@ -145,3 +145,17 @@ def test_api_rejects_bad_subscriber_input_with_4xx(app, db, client, auth):
         resp = client.post("/api/admin/v1/subscribers", json=body, headers=auth)
         assert 400 <= resp.status_code < 500, (body, resp.status_code)
         assert "error" in resp.json
+
+
+def test_cli_export_then_import_round_trips(app, db, runner, tmp_path):
+    _setup(db)
+    gen_subscriber("ann@example.com")
+    gen_subscriber("+14155550101", channel="sms")
+    db.session.commit()
+    path = tmp_path / "out.csv"
+    result = runner.invoke(args=["export-subscribers", str(path)])
+    assert result.exit_code == 0 and "Exported 2" in result.output
+    db.session.query(Subscriber).delete()
+    db.session.commit()
+    assert runner.invoke(args=["import-subscribers", str(path)]).exit_code == 0
+    assert {s.address for s in db.session.query(Subscriber)} == {"ann@example.com", "+14155550101"}
