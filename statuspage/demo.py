@@ -61,7 +61,8 @@ def load_demo() -> str:
     db.session.flush()
     lines = [
         "Demo data ready" + (" (already loaded: nothing was added)." if not created else "."),
-        f"  components: {len(comps)} in {len(GROUPS)} groups (plus one only on Globex's page)",
+        f"  components: {sum(len(v) for v in GROUPS.values())} in {len(GROUPS)} groups, "
+        "plus one only on Globex's page",
         "  tenants: northwind (public), globex (private)",
         f"  incidents and maintenances created now: {created}",
         f"  confirmed subscribers: {subscribers}",
