@@ -4,7 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
-from flask import Blueprint, abort, current_app
+from flask import Blueprint, abort, current_app, request
 from flask_babel import gettext as _
 
 from ..cache import cached_response
@@ -64,6 +64,9 @@ def build_feed(scope: Scope, incidents: list[Incident], fmt: str, component: Com
     fg.id(scope.absolute(f"/components/{component.id}/" if component is not None else "/"))
     fg.title(title)
     fg.link(href=scope.absolute("/") + suffix, rel="alternate")
+    # Feed validators expect the feed to name its own address.
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    fg.link(href=base + request.path + suffix, rel="self")
     fg.description(_("Incidents and maintenance for %(page)s", page=page_name))
     fg.language("zh-Hans" if locale == "zh_Hans" else "en")
 

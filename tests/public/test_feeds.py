@@ -49,6 +49,7 @@ def test_feed_is_well_formed_and_newest_first(timeline, client, fmt):
     titles = [e.title for e in feed.entries]
     assert titles == ["Upgrade — Scheduled", "API down — Identified", "API down — Investigating",
                       "CRM slow — Resolved", "CRM slow — Investigating"]
+    assert f"http://status.test/feed.{fmt}" in [link.href for link in feed.feed.links if link.rel == "self"]
     stamps = [e.published_parsed for e in feed.entries]
     assert stamps == sorted(stamps, reverse=True)
 
