@@ -19,7 +19,6 @@ from .access import Scope
 # never hands one visitor's token to another.
 CSRF_MARK = "<!--sp:csrf-->"
 _CSRF_MARK_BYTES = CSRF_MARK.encode()
-_split_pages: dict[str, list[bytes]] = {}
 
 
 def csrf_field() -> Markup:
@@ -63,27 +62,13 @@ def render_page(scope: Scope, template: str, build, *extra_parts, status: int = 
 
     resp = cached_response(("html", *cache_parts(scope, *extra_parts)), render, private=scope.private, status=status)
     if resp.status_code == 200 and not resp.direct_passthrough:
-        parts = _csrf_split(resp.headers.get("ETag"), resp.get_data())
-        if len(parts) > 1:
-            field = f'<input type="hidden" name="csrf_token" value="{generate_csrf()}">'.encode()
-            resp.set_data(field.join(parts))
+        # On bytes: decoding, replacing and re-encoding a large cached page cost more than serving it.
+        body = resp.get_data()
+        if _CSRF_MARK_BYTES in body:
+            token = generate_csrf()
+            resp.set_data(body.replace(_CSRF_MARK_BYTES,
+                                       f'<input type="hidden" name="csrf_token" value="{token}">'.encode()))
     return resp
-
-
-def _csrf_split(etag: str | None, body: bytes) -> list[bytes]:
-    """The cached page cut at its CSRF marks, once per cached copy (keyed by its ETag).
-
-    Searching a large page for the mark on every hit cost more than serving it; joining the parts
-    around this visitor's field is one copy.
-    """
-    parts = _split_pages.get(etag) if etag else None
-    if parts is None:
-        parts = body.split(_CSRF_MARK_BYTES)
-        if etag:
-            _split_pages[etag] = parts
-            while len(_split_pages) > 32:
-                _split_pages.pop(next(iter(_split_pages)), None)
-    return parts
 
 
 def register_helpers(app) -> None:
