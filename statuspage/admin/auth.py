@@ -81,6 +81,10 @@ def _pending_user(pending: dict) -> AdminUser | None:
 
 @bp.post("/logout")
 def logout():
+    # The session is a signed cookie: only a new session version stops a copy of it from working.
+    if current_user.is_authenticated:
+        current_user.session_version += 1
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
