@@ -71,6 +71,10 @@ def normalize_phone(raw: str, check_country: bool = True) -> str:
         raise SubscriptionError(_("This phone number is not valid. Write it with the country code, e.g. +1 415 555 0100."),
                                 field="phone")
     if check_country:
+        # Premium-rate and shared-cost ranges earn their owner money per text: the target of SMS pumping.
+        if phonenumbers.number_type(number) in (phonenumbers.PhoneNumberType.PREMIUM_RATE,
+                                                 phonenumbers.PhoneNumberType.SHARED_COST):
+            raise SubscriptionError(_("We do not send text messages to premium-rate numbers."), field="phone")
         country = phonenumbers.region_code_for_number(number)
         allowed = current_app.config.get("SMS_ALLOWED_COUNTRIES") or []
         if allowed and country not in allowed:
