@@ -83,9 +83,16 @@ def _send_test(preview: dict, incident_id) -> None:
 
 def _detail(incident, errors=None, preview=None, form=None, conflicts=None, status=200):
     return render_template("admin/incident_detail.html", incident=incident, errors=errors or {}, preview=preview,
-                           form=form or FormValues(status=incident.status, deliver_notifications="on"),
+                           form=form or _update_form_defaults(incident),
                            conflicts=conflicts, stale=incident.id in stale_incident_ids(),
                            **_choices(incident.kind)), status
+
+
+def _update_form_defaults(incident) -> FormValues:
+    """The update form starts from where the incident is: its status and each affected component's status."""
+    form = FormValues(status=incident.status, deliver_notifications="on")
+    form.update({f"component_{a.component_id}": a.status for a in incident.affected})
+    return form
 
 
 @bp.get("/incidents/<incident_id>")

@@ -102,19 +102,32 @@ def clean_incident(data: dict, kind: str = "incident", partial: bool = False) ->
         out["status"] = choice(data, "status", statuses_for(kind), default=statuses_for(kind)[0])
         out["body"] = text(data, "body", BODY_MAX)
         out["body_translations"] = translations(data, "body_translations", TRANSLATED_LOCALES, BODY_MAX)
+    _no_placeholders_left(out.get("name"), out.get("body"), *(out.get("name_translations") or {}).values(),
+                          *(out.get("body_translations") or {}).values())
     if out.get("visibility") == "tenants" and not out.get("tenants") and not partial:
         raise ValidationError({"tenant_slugs": _("Choose at least one tenant for a tenants-only incident.")})
     return out
 
 
+def _no_placeholders_left(*texts) -> None:
+    from .templates_service import unfilled_placeholders
+
+    left = unfilled_placeholders(*[t for t in texts if t])
+    if left:
+        raise ValidationError({"body": _("Fill in %(names)s before posting: customers would see it as written.",
+                                         names=", ".join(left))})
+
+
 def clean_update(data: dict, incident: Incident) -> dict:
-    return {
+    out = {
         "status": choice(data, "status", statuses_for(incident.kind), default=incident.status),
         "body": text(data, "body", BODY_MAX, required=True),
         "body_translations": translations(data, "body_translations", TRANSLATED_LOCALES, BODY_MAX),
         "deliver_notifications": boolean(data, "deliver_notifications", default=True),
         "components": clean_component_statuses(data),
     }
+    _no_placeholders_left(out["body"], *out["body_translations"].values())
+    return out
 
 
 def create_incident(*, name: str, status: str, impact: str = "minor", body: str = "", components: dict | None = None,

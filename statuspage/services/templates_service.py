@@ -36,13 +36,31 @@ def save_site_placeholder_defaults(values: dict) -> None:
 
 
 def fill(template_text: str, values: dict) -> str:
-    """Replace the known placeholders; anything else in braces stays as written."""
-    return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1)) or m.group(0)), template_text or "")
+    """Replace the placeholders that have a value (an empty value on purpose too); others stay visible."""
+    def value(match):
+        key = match.group(1)
+        return str(values[key]) if key in values and values[key] is not None else match.group(0)
+
+    return _PLACEHOLDER.sub(value, template_text or "")
+
+
+def unfilled_placeholders(*texts: str) -> list[str]:
+    """Placeholders still in a notice: customers must never read "{hotline}"."""
+    found = []
+    for text_ in texts:
+        found += [m.group(0) for m in _PLACEHOLDER.finditer(text_ or "")]
+    return list(dict.fromkeys(found))
 
 
 def filled_texts(template: Template, values: dict | None = None) -> dict:
-    """{"en": {"title", "body"}, "zh_Hans": {...}} with placeholders filled."""
-    merged = {**site_placeholder_defaults(), **{k: v for k, v in (template.defaults or {}).items() if v},
+    """{"en": {"title", "body"}, "zh_Hans": {...}} with placeholders filled.
+
+    A value typed now wins over the playbook's default, which wins over the
+    site's; a playbook default that is empty on purpose (an optional
+    {workaround}) fills in as nothing.
+    """
+    site = {k: v for k, v in site_placeholder_defaults().items() if v}
+    merged = {**site, **{k: v for k, v in (template.defaults or {}).items() if v or k not in site},
               **{k: v for k, v in (values or {}).items() if v}}
     out = {}
     for locale, parts in (template.texts or {}).items():
@@ -62,7 +80,7 @@ def clean_template(data: dict) -> dict:
         "impact": choice(data, "impact", IMPACTS, default="minor"),
         "status": choice(data, "status", INCIDENT_STATUSES, default="investigating"),
         "texts": texts,
-        "defaults": {k: text(data, k, 500) for k in PLACEHOLDERS if text(data, k, 500)},
+        "defaults": {k: text(data, k, 500) for k in PLACEHOLDERS},
         "component_ids": int_list(data, "component_ids"),
     }
 

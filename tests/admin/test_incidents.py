@@ -78,7 +78,9 @@ def test_preview_shows_the_page_entry_and_recipient_counts_without_saving(client
                                                           **{f"component_{comp.id}": "partial_outage"}))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
-    assert "Status page entry" in html and "Withdrawals fail. Call 400-1." in html
+    entry = html.split('class="page-entry"')[1].split("</article>")[0]
+    assert "Withdrawals failing" in entry and "Withdrawals fail. Call 400-1." in entry and "Investigating" in entry
+    assert "Notifications are off" not in html
     assert "email: <strong>1</strong>" in html and "sms: <strong>1</strong>" in html
     assert ("segments" in html) or ("preview unavailable" in html)
     assert db.session.query(Incident).count() == 0
@@ -162,3 +164,20 @@ def test_stale_incidents_are_flagged_in_the_list(client, db, login, app):
     html = client.get("/admin/incidents").get_data(as_text=True)
     rows = {line for line in html.split("<tr") if "Stale: no update" in line}
     assert len(rows) == 1 and "Old news" in rows.pop()
+
+
+def test_a_notice_with_an_unfilled_placeholder_is_refused(client, db, login):
+    login("responder")
+    resp = client.post("/admin/incidents/new", data=_form(body="Call {hotline} now."))
+    assert resp.status_code == 422
+    assert "Fill in {hotline} before posting" in resp.get_data(as_text=True)
+    assert db.session.query(Incident).count() == 0
+
+
+def test_optional_placeholder_left_empty_on_purpose_fills_as_nothing(client, db, login):
+    template = ensure_demo_templates()
+    db.session.commit()
+    login("responder")
+    html = client.get(f"/admin/incidents/new?template={template.id}").get_data(as_text=True)
+    body = html.split('id="f-body"')[1].split("</textarea>")[0]
+    assert "{workaround}" not in body and "400-820-8820" in body

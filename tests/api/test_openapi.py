@@ -99,7 +99,7 @@ schema = schemathesis.from_pytest_fixture("api_schema")
 
 @pytest.mark.slow
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_generated_request_gets_a_server_error(case, db):
     from tests.factories import gen_admin, gen_api_token
     from statuspage.models import AdminUser
