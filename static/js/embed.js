@@ -5,6 +5,7 @@
 //   data-access="<token>"     a private tenant's access token (from its access link)
 //   data-lang="zh_Hans"       language: en or zh_Hans (default: the reader's browser)
 //   data-height="90"          iframe height in pixels
+//   data-title="Acme status"  the frame's accessible name (default: "Service status" / "服务状态")
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -23,7 +24,9 @@
   }
   var frame = document.createElement("iframe");
   frame.src = origin + path + (query.length ? "?" + query.join("&") : "");
-  frame.title = data.title || "Service status";
+  // Screen readers announce the frame by its title: name it in the widget's language.
+  var chinese = (data.lang || navigator.language || "").toLowerCase().indexOf("zh") === 0;
+  frame.title = data.title || (chinese ? "服务状态" : "Service status");
   frame.loading = "lazy";
   frame.width = "100%";
   frame.height = String(parseInt(data.height, 10) || 90);
