@@ -32,6 +32,11 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
 
 
+def pytest_terminal_summary(terminalreporter):
+    if not os.path.exists(CHROMIUM):
+        terminalreporter.write_line(SKIP_REASON, red=True, bold=True)
+
+
 @pytest.fixture
 def app_config():
     # The browser posts real forms: keep CSRF protection on, as in production.
