@@ -42,7 +42,7 @@ def test_admin_posts_an_incident_from_a_playbook_and_readers_see_it_in_both_lang
     admin.goto(live_server("/admin/incidents/new"))
     admin.get_by_label("Playbook").select_option(label="Withdrawals failing")
     admin.get_by_role("button", name="Fill the form").click()
-    admin.wait_for_load_state()
+    admin.wait_for_url(re.compile(r"template=\d+"))
     assert admin.locator("#f-name").input_value() == "Withdrawals are failing"
     assert "400-820-8820" in admin.locator("#f-body").input_value()
     admin.get_by_role("button", name="Post incident").click()

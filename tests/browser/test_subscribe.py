@@ -38,7 +38,7 @@ def test_subscribe_by_email_on_the_chinese_page_and_confirm_from_the_email(app, 
     form = page.locator("form.subscribe-form")
     form.get_by_label("邮箱地址").fill("li.wei@example.com")
     form.get_by_role("button", name="订阅").click()
-    page.wait_for_load_state()
+    page.wait_for_url("**/subscribe")
     assert "请查收邮件" in page.locator("main").inner_text()
     pending_bad = axe.serious(axe(page))
 
