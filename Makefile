@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test demo worker celery translations messages lint clean
+.PHONY: run test demo worker celery translations messages screenshots lint clean
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ translations: $(STAMP)
 messages: $(STAMP)
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --sort-by-file --add-location=file -w 100 -o translations/messages.pot .
 	$(BIN)/pybabel -q update -i translations/messages.pot -d translations -w 100 --no-fuzzy-matching --ignore-obsolete
+
+# Retake docs/screenshots/*.png from the demo data in headless Chromium (needs /usr/bin/chromium).
+screenshots: $(STAMP) translations
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/browser/test_screenshots.py
 
 run: $(STAMP) translations
 	$(FLASK) run
