@@ -3,7 +3,7 @@
 The pictures go to a temporary folder; with UPDATE_SCREENSHOTS=1 they also
 replace docs/screenshots/*.png (the README shows those):
 
-    UPDATE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/browser/test_screenshots.py
+    make screenshots   (or: UPDATE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/browser/test_screenshots.py)
 """
 from __future__ import annotations
 
