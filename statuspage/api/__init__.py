@@ -2,6 +2,7 @@
 import importlib
 
 from flask import Blueprint
+from flask_babel import gettext as _
 
 from ..services.validation import ValidationError
 from .common import ApiError
@@ -27,7 +28,7 @@ def _ids_in_range(_endpoint, values):
     """An id beyond the database's integer range is simply not there (rather than a driver error)."""
     for name, value in (values or {}).items():
         if isinstance(value, int) and not 0 < value < 2**31:
-            raise ApiError(404, "not_found", f"No object with {name} {value}.")
+            raise ApiError(404, "not_found", _("No object with %(name)s %(value)s.", name=name, value=value))
 
 
 from . import catalog, deliveries, incidents, openapi, routes  # noqa: E402,F401

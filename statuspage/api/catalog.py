@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import jsonify
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
@@ -52,7 +53,7 @@ def components_patch(component_id):
     fields = service.clean_component(json_body(), partial=True)
     token = g.api_token
     if set(fields) - {"status"} and not (token.user.has_role("admin") and token.role == "admin"):
-        raise ApiError(403, "forbidden", "Only the 'admin' role may change more than a component's status.")
+        raise ApiError(403, "forbidden", _("Only the 'admin' role may change more than a component's status."))
     return jsonify(component_dict(service.save_component(fields, component)))
 
 

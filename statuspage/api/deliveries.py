@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -21,7 +22,7 @@ def deliveries_list():
     if request.args.get("incident_id"):
         incident_id = id_value(request.args["incident_id"])
         if incident_id is None:
-            raise ApiError(400, "bad_request", "incident_id must be a positive whole number.")
+            raise ApiError(400, "bad_request", _("%(name)s must be a positive whole number.", name="incident_id"))
         query = query.join(IncidentUpdate, IncidentUpdate.id == Delivery.update_id).where(
             IncidentUpdate.incident_id == incident_id)
     if request.args.get("status"):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import request
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..services.validation import id_value
@@ -12,7 +13,7 @@ def get_or_404(model, object_id, live: bool = True, what: str = "object"):
     number = id_value(object_id)
     obj = db.session.get(model, number) if number else None
     if obj is None or (live and getattr(obj, "deleted_at", None) is not None):
-        raise ApiError(404, "not_found", f"No {what} with id {str(object_id)[:40]}.")
+        raise ApiError(404, "not_found", _("No %(what)s with id %(id)s.", what=what, id=str(object_id)[:40]))
     return obj
 
 
@@ -22,12 +23,12 @@ def list_limit(default: int = 100, maximum: int = 1000) -> int:
         return default
     number = id_value(raw)
     if number is None:
-        raise ApiError(400, "bad_request", "limit must be a positive whole number.")
+        raise ApiError(400, "bad_request", _("%(name)s must be a positive whole number.", name="limit"))
     return min(number, maximum)
 
 
 def flag(name: str) -> bool:
     value = (request.args.get(name) or "").lower()
     if value not in ("", "0", "1", "true", "false"):
-        raise ApiError(400, "bad_request", f"{name} must be true or false.")
+        raise ApiError(400, "bad_request", _("%(name)s must be true or false.", name=name))
     return value in ("1", "true")
