@@ -19,10 +19,10 @@ CARD_RESOLVED = ("p4y1", "Elevated card payment errors", feeds.RESOLVED)
 OLD_RESOLVED = ("p3x0", "Delayed payouts", feeds.RESOLVED)
 
 
-def upstream_incident_begins(feed_server) -> int:
+def upstream_incident_begins(feed_server, component_ids=()) -> int:
     """A feed registered on its quiet history, then a new incident appears upstream."""
     feed_server.set("/history.rss", feeds.statuspage_rss([OLD_RESOLVED]))
-    feed_id = register(feed_server, "/history.rss")
+    feed_id = register(feed_server, "/history.rss", component_ids=component_ids)
     poll()
     feed_server.set("/history.rss", feeds.statuspage_rss([CARD_OUTAGE, OLD_RESOLVED]))
     poll()
@@ -133,3 +133,22 @@ def test_first_fetch_treats_old_unresolved_history_as_history(app, feed_server, 
     assert drafts() == [] and admin_mail.committed() == []
     assert third_party_status(feed_id) == "operational"
     assert feed(feed_id).entries_seen == 1
+
+
+def test_the_subscribers_hear_of_it_once_an_operator_publishes_the_draft(app, client, feed_server, admin_mail, admins):
+    from statuspage.services.accounts import issue_api_token
+
+    ours = gen_component("Card checkout")
+    gen_subscriber("customer@example.test")
+    _token, raw = issue_api_token(admins[0], name="ops")
+    db.session.commit()
+    upstream_incident_begins(feed_server, component_ids=[ours.id])
+    [draft] = drafts()
+    assert update_deliveries() == 0
+    resp = client.patch(f"/api/admin/v1/incidents/{draft.id}", json={"draft": False},
+                        headers={"Authorization": f"Bearer {raw}"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert update_deliveries() == 1
+    unresolved = client.get("/api/v2/incidents/unresolved.json").get_json()["incidents"]
+    assert [i["name"] for i in unresolved] == ["Payhub: Elevated card payment errors"]
