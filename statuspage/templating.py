@@ -51,6 +51,7 @@ DELIVERY_STATUS_LABELS = {
     "suppressed": _l("Suppressed"),
 }
 ROLE_LABELS = {"viewer": _l("Viewer"), "responder": _l("Responder"), "admin": _l("Administrator")}
+VISIBILITY_LABELS = {"public": _l("Public"), "tenants": _l("Tenants only"), "drill": _l("Drill")}
 CHANNEL_LABELS = {"email": _l("Email"), "sms": _l("SMS"), "webhook": _l("Webhook"), "log": _l("Log only")}
 
 
@@ -105,6 +106,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["delivery_status"] = lambda s: DELIVERY_STATUS_LABELS.get(s, s)
     app.jinja_env.filters["role_label"] = lambda s: ROLE_LABELS.get(s, s)
     app.jinja_env.filters["channel_label"] = lambda s: CHANNEL_LABELS.get(s, s)
+    app.jinja_env.filters["visibility_label"] = lambda s: VISIBILITY_LABELS.get(s, s)
     app.jinja_env.filters["isoformat"] = lambda d: d.isoformat() if d else ""
 
     @app.context_processor

@@ -98,6 +98,11 @@ def test_admin_pages_have_no_serious_accessibility_violations(demo, new_page, ax
     for path in ADMIN_PAGES:
         page.goto(demo(path))
         bad += _check(page, axe, path)
+    page.emulate_media(color_scheme="dark")
+    for path in ("/admin/", "/admin/incidents/new", "/admin/tenants"):
+        page.goto(demo(path))
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgb(255, 255, 255)"
+        bad += _check(page, axe, f"{path} (dark)")
     assert not bad, json.dumps(bad, ensure_ascii=False, indent=1)
 
 
