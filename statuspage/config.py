@@ -73,6 +73,7 @@ def config_from_env(instance_path: str) -> dict:
         "SMS_VALIDITY_SECONDS": _int(env.get("SMS_VALIDITY_SECONDS"), 7200),
         "SMS_ALLOWED_COUNTRIES": [c.strip().upper() for c in (env.get("SMS_ALLOWED_COUNTRIES") or "US,CA,GB,DE,FR,NL,CN,HK,SG,JP,AU").split(",") if c.strip()],
         "STALE_INCIDENT_MINUTES": _int(env.get("STALE_INCIDENT_MINUTES"), 30),
+        "SUBSCRIBE_MIN_RESPONSE_SECONDS": _float(env.get("SUBSCRIBE_MIN_RESPONSE_SECONDS"), 0.3),
         "DELIVERY_RETRY_HORIZON_SECONDS": _int(env.get("DELIVERY_RETRY_HORIZON_SECONDS"), 24 * 3600),
         "PUBLIC_CACHE_MAX_AGE": _int(env.get("PUBLIC_CACHE_MAX_AGE"), 10),
         "EMBEDDED_WORKER": _bool(env.get("EMBEDDED_WORKER"), default=broker is None),
@@ -103,6 +104,7 @@ TESTING_OVERRIDES = {
     "WTF_CSRF_ENABLED": False,
     "EMBEDDED_WORKER": False,
     "RATELIMIT_ENABLED": False,
+    "SUBSCRIBE_MIN_RESPONSE_SECONDS": 0,
     "AUTO_MIGRATE": False,
     "SERVER_NAME": None,
 }

@@ -1,6 +1,8 @@
 """Subscribe, confirm, manage, unsubscribe: thin views over services.subscriptions."""
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 
@@ -47,6 +49,7 @@ def subscribe_form():
 @csrf.exempt
 def subscribe():
     """Form or JSON. JSON (no cookies, needs a CORS preflight) skips CSRF; the HTML form keeps it."""
+    started = time.monotonic()
     as_json = request.is_json
     if not as_json and current_app.config.get("WTF_CSRF_ENABLED", True):
         csrf.protect()
@@ -66,6 +69,10 @@ def subscribe():
         if as_json:
             return _json_error(exc)
         return _form_page(exc.status, exc.message, exc.field)
+    # A new address costs an insert, a queued message and a wake-up; a known one costs a lookup.
+    # Answer both after the same floor so the timing does not tell who is subscribed.
+    floor = float(current_app.config.get("SUBSCRIBE_MIN_RESPONSE_SECONDS") or 0)
+    time.sleep(max(0.0, floor - (time.monotonic() - started)))
     if as_json:
         body = {"status": "pending", "channel": result.channel, "address": result.address,
                 "message": _pending_message(result.channel)}
