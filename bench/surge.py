@@ -146,7 +146,7 @@ def capture(base: str, into: Path) -> dict:
 
 
 def wrk(url: str, seconds: int, etag: str = "", warm: bool = True) -> dict:
-    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(BENCH / "wrk_report.lua"), url]
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", str(BENCH / "wrk_report.lua"), url]
     env = {**os.environ, "IF_NONE_MATCH": etag}
     if warm:
         subprocess.run([*cmd[:3], "-d2s", *cmd[4:]], env=env, capture_output=True)
