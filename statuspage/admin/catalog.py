@@ -12,6 +12,7 @@ from ..services.trash import soft_delete
 from ..services.validation import ValidationError
 from . import bp
 from .access import checkbox, flash_errors, form_ids, get_or_404, role_required
+from ..templating import COMPONENT_STATUS_LABELS
 from .incident_forms import FormValues, live_components, live_tenants
 
 
@@ -23,7 +24,7 @@ def _groups():
 def _components_page(errors=None, form=None, status=200):
     return render_template("admin/components.html", components=live_components(), groups=_groups(),
                            statuses=COMPONENT_STATUSES, errors=errors or {}, form=form or FormValues(),
-                           bulk=None), status
+                           bulk=None, status_labels=COMPONENT_STATUS_LABELS), status
 
 
 @bp.get("/components")
@@ -84,7 +85,8 @@ def component_edit(component_id):
                       group=component.group.name if component.group else "",
                       show_uptime="on" if component.show_uptime else "")
     return render_template("admin/component_form.html", component=component, form=form, errors=errors,
-                           statuses=COMPONENT_STATUSES, groups=_groups()), 422 if errors else 200
+                           statuses=COMPONENT_STATUSES, groups=_groups(), status_labels=COMPONENT_STATUS_LABELS), \
+        422 if errors else 200
 
 
 @bp.post("/components/bulk")
@@ -103,7 +105,8 @@ def components_bulk():
         bulk = {"components": chosen, "action": action, "status": status, "count": len(chosen),
                 "wrong": bool(typed)}
         return render_template("admin/components.html", components=live_components(), groups=_groups(),
-                               statuses=COMPONENT_STATUSES, errors={}, form=FormValues(), bulk=bulk), \
+                               statuses=COMPONENT_STATUSES, errors={}, form=FormValues(), bulk=bulk,
+                               status_labels=COMPONENT_STATUS_LABELS), \
             422 if typed else 200
     ids = [c.id for c in chosen]
     count = service.bulk_delete(ids) if action == "delete" else service.bulk_set_status(ids, status)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
@@ -9,6 +10,9 @@ from ..models import COMPONENT_STATUSES, Component, Tenant
 from ..services.templates_service import PLACEHOLDERS, filled_texts
 from ..services.validation import id_value
 from .access import checkbox
+
+
+VISIBILITY_LABELS = {"public": _l("Public"), "tenants": _l("Tenants only"), "drill": _l("Drill (admins and test audience)")}
 
 
 def live_components() -> list[Component]:

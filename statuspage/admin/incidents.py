@@ -16,14 +16,15 @@ from ..services.validation import ValidationError, id_value
 from ..templating import IMPACT_LABELS, INCIDENT_STATUS_LABELS
 from . import bp
 from .access import get_or_404, role_required
-from .incident_forms import FormValues, form_from_template, incident_data, live_components, live_tenants, update_data
+from .incident_forms import (VISIBILITY_LABELS, FormValues, form_from_template, incident_data, live_components,
+                             live_tenants, update_data)
 from .preview import build_preview, send_test_to_me
 
 
 def _choices(kind: str = "incident") -> dict:
     return {"components": live_components(), "tenants": live_tenants(), "impacts": IMPACTS,
             "statuses": service.statuses_for(kind), "impact_labels": IMPACT_LABELS,
-            "status_labels": INCIDENT_STATUS_LABELS,
+            "status_labels": INCIDENT_STATUS_LABELS, "visibility_labels": VISIBILITY_LABELS,
             "visibilities": VISIBILITIES, "component_statuses": COMPONENT_STATUSES, "templates": live_templates(),
             "placeholders": PLACEHOLDERS}
 

@@ -15,7 +15,7 @@ from ..services.maintenance import parse_window
 from ..services.validation import ValidationError
 from . import bp
 from .access import checkbox, role_required
-from .incident_forms import FormValues, incident_data, live_components, live_tenants
+from .incident_forms import VISIBILITY_LABELS, FormValues, incident_data, live_components, live_tenants
 
 COMMON_ZONES = ("UTC", "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo", "Europe/London",
                 "Europe/Berlin", "America/New_York", "America/Chicago", "America/Los_Angeles", "Australia/Sydney")
@@ -38,7 +38,8 @@ def maintenance_list():
 
 def _form_page(form, errors, status=200):
     return render_template("admin/maintenance_new.html", form=form, errors=errors, zones=_zones(),
-                           components=live_components(), tenants=live_tenants(), visibilities=VISIBILITIES), status
+                           components=live_components(), tenants=live_tenants(), visibilities=VISIBILITIES,
+                           visibility_labels=VISIBILITY_LABELS), status
 
 
 @bp.route("/maintenance/new", methods=["GET", "POST"])
