@@ -181,3 +181,33 @@ def test_optional_placeholder_left_empty_on_purpose_fills_as_nothing(client, db,
     html = client.get(f"/admin/incidents/new?template={template.id}").get_data(as_text=True)
     body = html.split('id="f-body"')[1].split("</textarea>")[0]
     assert "{workaround}" not in body and "400-820-8820" in body
+
+
+def test_send_the_latest_notice_to_me_from_the_incident_page(client, db, login):
+    incident = gen_incident("Withdrawals failing", body="Call the hotline.")
+    gen_subscriber("customer@example.com")
+    db.session.commit()
+    user = login("responder")
+    assert client.post(f"/admin/incidents/{incident.id}/test").status_code == 302
+    rows = db.session.query(Delivery).all()
+    assert [(r.kind, r.recipient) for r in rows] == [("test", user.email)]
+    assert "Call the hotline." in rows[0].payload and "[TEST]" in rows[0].payload
+
+
+def test_playbook_is_written_in_two_languages_and_goes_to_the_trash(client, db, login):
+    login("responder")
+    resp = client.post("/admin/playbooks/new", data={
+        "name": "Login outage", "impact": "major", "status": "investigating", "title_en": "Sign-in fails",
+        "body_en": "Call {hotline}.", "title_zh_Hans": "无法登录", "body_zh_Hans": "请拨打 {hotline}。",
+        "hotline": "400-1"})
+    assert resp.status_code == 302
+    template = db.session.query(Template).filter_by(name="Login outage").one()
+    assert template.texts["zh_Hans"] == {"title": "无法登录", "body": "请拨打 {hotline}。"}
+    assert template.defaults["hotline"] == "400-1"
+    assert client.post("/admin/playbooks/new", data={"name": "Login outage", "title_en": "x",
+                                                     "body_en": "y"}).status_code == 422
+    client.post(f"/admin/playbooks/{template.id}", data={"action": "delete"})
+    assert db.session.get(Template, template.id).deleted_at is not None
+    assert "Login outage" not in client.get("/admin/playbooks").get_data(as_text=True)
+    client.post(f"/admin/trash/template/{template.id}", data={"action": "restore"})
+    assert "Login outage" in client.get("/admin/playbooks").get_data(as_text=True)
