@@ -17,10 +17,11 @@ from ..services import audit
 from . import drafts
 from .parse import MAINTENANCE, OPEN, RESOLVED, SCHEDULED, ParsedDocument, ParsedEntry, topic
 
-# On the first fetch a feed shows its history; an unresolved entry older than
-# this is an old announcement, not an incident happening now.
+# A blog post without a resolution marker is not necessarily an open incident:
+# one published this long before we started watching the feed is old news.
+# (Statuspage-style entries state their status outright and are always believed.)
 HISTORICAL = "historical"
-BASELINE_WINDOW = timedelta(hours=24)
+HISTORY_WINDOW = timedelta(hours=24)
 
 
 def apply_document(feed: UpstreamFeed, doc: ParsedDocument, now: datetime) -> list[str]:
@@ -31,15 +32,13 @@ def apply_document(feed: UpstreamFeed, doc: ParsedDocument, now: datetime) -> li
     if guids:
         known = {row.guid: row for row in db.session.scalars(
             select(UpstreamEntry).where(UpstreamEntry.feed_id == feed.id, UpstreamEntry.guid.in_(guids)))}
-    baseline = db.session.scalar(select(func.count()).select_from(UpstreamEntry)
-                                 .where(UpstreamEntry.feed_id == feed.id)) == 0
     open_rows = list(db.session.scalars(select(UpstreamEntry).where(
         UpstreamEntry.feed_id == feed.id, UpstreamEntry.state == OPEN).order_by(UpstreamEntry.id)))
     # Oldest first, so a blog's "[Resolved] ..." post meets the post it follows up.
     for parsed in reversed(doc.entries):
         row = known.get(parsed.guid)
         if row is None:
-            _record_new(feed, parsed, baseline, now, open_rows, notes)
+            _record_new(feed, parsed, now, open_rows, notes)
         else:
             _update_known(feed, row, parsed, open_rows, notes)
     if doc.complete:
@@ -52,9 +51,10 @@ def apply_document(feed: UpstreamFeed, doc: ParsedDocument, now: datetime) -> li
     return notes
 
 
-def _record_new(feed, parsed: ParsedEntry, baseline: bool, now: datetime, open_rows: list, notes: list) -> None:
+def _record_new(feed, parsed: ParsedEntry, now: datetime, open_rows: list, notes: list) -> None:
     state = parsed.state
-    if state == OPEN and baseline and parsed.published_at and parsed.published_at < now - BASELINE_WINDOW:
+    if (state == OPEN and not parsed.structured and parsed.published_at
+            and parsed.published_at < feed.created_at - HISTORY_WINDOW):
         state = HISTORICAL
     row = UpstreamEntry(feed_id=feed.id, guid=parsed.guid, title=parsed.title, link=parsed.link, state=state,
                         published_at=parsed.published_at, seen_at=now)

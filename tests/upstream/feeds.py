@@ -3,12 +3,20 @@ from __future__ import annotations
 
 import json
 import zlib
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from html import escape
 
 # (status word, message) per update, newest first, as Statuspage renders them.
 RESOLVED = [("Resolved", "This incident has been resolved."),
             ("Investigating", "We are investigating elevated error rates on card payments.")]
 OPEN = [("Investigating", "We are investigating elevated error rates on card payments.")]
+
+
+def recent(hours_ago: float = 1, offset_hours: int = 0) -> str:
+    """An RFC 822 date `hours_ago` before now, written in a zone `offset_hours` east of UTC."""
+    zone = timezone(timedelta(hours=offset_hours))
+    return format_datetime((datetime.now(timezone.utc) - timedelta(hours=hours_ago)).astimezone(zone))
 
 
 def _statuspage_html(updates) -> str:
