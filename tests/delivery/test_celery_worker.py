@@ -50,9 +50,11 @@ def test_two_workers_racing_claim_disjoint_rows(app, db):
 
 
 def _start_worker(env, name):
+    # The log goes to a file: an unread pipe fills up and blocks the worker mid-task.
+    log = open(Path(env["STATUSPAGE_INSTANCE"]).parent / f"celery-{name}.log", "ab")
     return subprocess.Popen([sys.executable, "-m", "celery", "-A", "statuspage.tasks", "worker", "--pool=solo",
                              "--loglevel=INFO", "-n", f"{name}@%h", "--without-gossip", "--without-mingle"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _wait_for(predicate, timeout=90):
