@@ -109,7 +109,7 @@ def save_template(fields: dict, template: Template | None = None) -> Template:
 DEMO_NAME = "CRM withdrawal requests failing: call the hotline"
 
 
-def ensure_demo_templates() -> Template:
+def ensure_demo_templates(component_ids: list[int] | None = None) -> Template:
     """The demo playbook for the worst hour: withdrawals failing, with the manual workaround."""
     existing = db.session.scalars(select(Template).where(Template.name == DEMO_NAME)).first()
     if existing is not None:
@@ -130,7 +130,7 @@ def ensure_demo_templates() -> Template:
         },
         defaults={"hotline": "400-820-8820", "support_email": "support@example.com",
                   "workaround": "", "eta": "18:00 UTC"},
-        component_ids=[])
+        component_ids=list(component_ids or []))
     db.session.add(template)
     db.session.flush()
     return template
