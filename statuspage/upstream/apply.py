@@ -94,7 +94,7 @@ def _resolve(feed, row: UpstreamEntry, open_rows: list, notes: list) -> None:
     if row in open_rows:
         open_rows.remove(row)
     note = drafts.suggest_resolution(feed, row)
-    notes.append(note or f"upstream incident '{row.title}' resolved")
+    notes.append((note or f"upstream incident '{row.title}' resolved").rstrip("."))
 
 
 def _same_topic(open_rows: list, title: str):
