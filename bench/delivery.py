@@ -39,7 +39,8 @@ def main() -> None:
     parser.add_argument("--emails", type=int, default=None, help="per worker count (default 5,000)")
     parser.add_argument("--sms", type=int, default=None, help="default 1,500 (30 s at the ceiling)")
     parser.add_argument("--claim-rows", type=int, default=None, help="default 3,000")
-    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--workers", default="1,2,4", help="email worker counts")
+    parser.add_argument("--sms-workers", type=int, default=4, help="Celery worker processes for SMS")
     parser.add_argument("--only", choices=("email", "sms", "claim"))
     parser.add_argument("--database", default="sp_bench_ref")
     args = parser.parse_args()
@@ -56,7 +57,7 @@ def main() -> None:
     if args.only in (None, "email"):
         out["email"] = bench_email(app, url, update_id, emails, [int(w) for w in args.workers.split(",")])
     if args.only in (None, "sms"):
-        out["sms"] = bench_sms(app, url, update_id, sms)
+        out["sms"] = bench_sms(app, url, update_id, sms, args.sms_workers)
     if args.only in (None, "claim"):
         tmp = Path(tempfile.mkdtemp(prefix="statuspage-claim-"))
         lite = make_app(f"sqlite:///{tmp / 'claim.db'}")
@@ -200,7 +201,7 @@ def reference_smtp(app, update_id: int, port: int, n: int) -> float:
     return round(n / elapsed, 1)
 
 
-def bench_sms(app, url: str, update_id: int, n: int) -> dict:
+def bench_sms(app, url: str, update_id: int, n: int, processes: int = 4) -> dict:
     import redis
 
     from statuspage.tasks import init_celery
@@ -211,10 +212,10 @@ def bench_sms(app, url: str, update_id: int, n: int) -> dict:
            "SMS_RATE_PER_SECOND": str(SMS_RATE), "AUTO_MIGRATE": "0", "PUBLIC_BASE_URL": "http://status.bench",
            "STATUSPAGE_INSTANCE": str(ROOT / "bench" / ".instance"),
            **{k: str(v) for k, v in double.config.items()}}
-    worker = subprocess.Popen([str(VENV_BIN / "celery"), "-A", "statuspage.tasks", "worker", "-c", "4",
+    worker = subprocess.Popen([str(VENV_BIN / "celery"), "-A", "statuspage.tasks", "worker", "-c", str(processes),
                                "--pool", "prefork", "-l", "warning", "-Q", "statuspage"],
                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    result = {"messages": n, "rate_ceiling": SMS_RATE, "celery_worker_processes": 4, "broker": "redis db 6"}
+    result = {"messages": n, "rate_ceiling": SMS_RATE, "celery_worker_processes": processes, "broker": "redis db 6"}
     try:
         time.sleep(8)  # the pool starts; its start-up kick finds an empty outbox
         sms_app = make_app(url, CELERY_BROKER_URL=REDIS, REDIS_URL=REDIS, SMS_RATE_PER_SECOND=SMS_RATE,

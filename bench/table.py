@@ -66,7 +66,7 @@ def rows_delivery(d: dict):
                    f"{top['scaling_vs_1'] / 2:.2f}", "near-linear (≥ 1.6×)", _yes(top["scaling_vs_1"] >= 1.6))
     s = d.get("sms")
     if s and "rate_per_s" in s:
-        yield (f"SMS, 4 Celery workers, {s['messages']:,} msgs: max in any 1-s window", f"{s['max_in_any_sliding_1s_window']}",
+        yield (f"SMS, {s['celery_worker_processes']} Celery workers, {s['messages']:,} msgs: max in any 1-s window", f"{s['max_in_any_sliding_1s_window']}",
                f"{s['rate_ceiling']} (ceiling)", f"{s['max_in_any_sliding_1s_window'] / s['rate_ceiling']:.2f}",
                "≤ ceiling", _yes(s["max_in_any_sliding_1s_window"] <= s["rate_ceiling"]))
         yield ("SMS steady rate, msg/s", f"{s['rate_per_s']}", f"{s['rate_ceiling']} (ceiling)",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request
@@ -95,7 +96,7 @@ def _init_extensions(app: Flask) -> None:
     mail.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+    babel.init_app(app, locale_selector=_selected_locale, timezone_selector=select_timezone,
                    default_translation_directories=str(ROOT / "translations"))
     login_manager.init_app(app)
     login_manager.login_view = "admin.login"
@@ -155,6 +156,19 @@ def select_locale() -> str:
             return normalized
     best = request.accept_languages.best_match(["en", "zh", "zh-CN", "zh-Hans", "zh-SG"], default="en")
     return "zh_Hans" if best and best.lower().startswith("zh") else "en"
+
+
+def _selected_locale():
+    """select_locale() as a babel Locale, parsed once per code: parsing stats the locale data files,
+    which was a tenth of a cached page's time under load."""
+    return _parsed_locale(select_locale())
+
+
+@lru_cache(maxsize=16)
+def _parsed_locale(code: str):
+    from babel import Locale
+
+    return Locale.parse(code)
 
 
 def normalize_locale(value: str | None) -> str | None:
