@@ -15,6 +15,7 @@ import uuid
 from collections import Counter
 
 from flask import current_app
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import joinedload
 
 from ..channels import DeliveryError, channel_for
@@ -117,11 +118,28 @@ def _deliver_one(app, channel, row: Delivery, worker_id: str, lease: int, counts
     payload = None
     if channel.name == "log":
         payload = json.dumps({k: v for k, v in message.items() if k != "secret"}, ensure_ascii=False, default=str)
-    if outbox.mark_sent(row.id, worker_id, provider_id, channel.name, payload):
+    if _record_despite_outage(lease, outbox.mark_sent, row.id, worker_id, provider_id, channel.name, payload):
         counts["sent"] += 1
     else:
         # A status callback finished the row first (or the lease was lost while sending).
         counts["sent_late"] += 1
+
+
+def _record_despite_outage(lease: int, mark, *args) -> bool:
+    """Record a send that happened even if the database blips: unrecorded, it would go out again.
+
+    Retried while this worker's lease on the row lasts; `mark` only matches a row
+    still claimed by this worker, so a row another worker took over is left alone.
+    """
+    deadline = time.monotonic() + lease * 0.8
+    while True:
+        try:
+            return mark(*args)
+        except DBAPIError as exc:
+            db.session.rollback()
+            if time.monotonic() > deadline or not (exc.connection_invalidated or isinstance(exc, OperationalError)):
+                raise
+            time.sleep(0.5)
 
 
 def _record_failure(app, row: Delivery, worker_id: str, exc: DeliveryError, counts: Counter) -> None:

@@ -136,6 +136,49 @@ def test_database_lost_during_delivery_then_delivery_resumes(app, db, smtp_sink,
     assert_exactly_once(figures)
 
 
+@needs_postgres
+@pytest.mark.slow
+def test_database_lost_between_a_send_and_its_record_sends_nothing_twice(app, db, smtp_sink, outage,  # noqa: F811
+                                                                          monkeypatch):
+    """The narrowest window: the SMTP server took the message, the database is gone before the row says so."""
+    from statuspage.channels.email import EmailChannel
+    from statuspage.delivery import runner
+
+    addresses = [f"user{i}@example.com" for i in range(12)]
+    for a in addresses:
+        gen_subscriber(a)
+    update = gen_incident().updates[0]
+    from statuspage.services.fanout import fan_out_update
+
+    fan_out_update(update)
+    db.session.commit()
+    original = EmailChannel.send
+    sends = []
+
+    def send_then_lose_the_database(self, delivery, message):
+        provider_id = original(self, delivery, message)
+        sends.append(delivery.recipient)
+        if len(sends) == 5:
+            outage.cut()
+            threading.Timer(1.5, outage.restore).start()
+        return provider_id
+
+    monkeypatch.setattr(EmailChannel, "send", send_then_lose_the_database)
+    stop = threading.Event()
+    worker = threading.Thread(target=_run_worker, args=(outage.app, stop), daemon=True)
+    worker.start()
+    try:
+        assert wait_for(lambda: {r.status for r in outbox_rows(db, update)} == {"sent"}, timeout=40), \
+            sorted((r.recipient, r.status, r.last_error) for r in outbox_rows(db, update) if r.status != "sent")
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        runner._wake.set()
+        worker.join(15)
+    figures = ledger("postgres lost between send and record", db, update, smtp_sink.recipients(), addresses)
+    assert_exactly_once(figures)
+
+
 def _without_csrf(body: bytes) -> bytes:
     """Each response carries its own CSRF token; the rest of the page is the cached copy."""
     return re.sub(rb'name="csrf_token" value="[^"]*"', b"", body)
