@@ -17,10 +17,10 @@ needs_postgres = pytest.mark.skipif(not is_postgres(), reason="needs DATABASE_UR
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [2, 4])
 def test_racing_workers_send_each_email_once(app, db, smtp_sink, tmp_path, workers):  # noqa: F811
-    addresses = [f"user{i}@example.com" for i in range(240)]
+    addresses = [f"user{i}@example.com" for i in range(100)]
     subs, update = post_incident(db, addresses)
     logs = [open(tmp_path / f"w{i}.log", "wb") for i in range(workers)]
-    procs = [flask(process_env(app, tmp_path, f"w{i}", smtp=smtp_sink, DELIVERY_BATCH_SIZE="15"), "deliver", "--drain",
+    procs = [flask(process_env(app, tmp_path, f"w{i}", smtp=smtp_sink, DELIVERY_BATCH_SIZE="10"), "deliver", "--drain",
                    log=logs[i]) for i in range(workers)]
     try:
         for p in procs:
