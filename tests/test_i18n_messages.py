@@ -58,3 +58,18 @@ def test_a_notice_without_chinese_text_falls_back_to_the_default_language_with_c
     assert "CRM withdrawals failing" in message["subject"]
     assert "Withdrawals fail. Call 400-820-8820" in message["text"]
     assert "调查中" in message["text"]
+
+
+def test_import_report_gives_its_reasons_in_the_operators_language(client):
+    from statuspage.services.accounts import issue_api_token
+    from tests.factories import gen_admin
+
+    _token, raw = issue_api_token(gen_admin())
+    db.session.commit()
+    csv_text = "email,phone,tenant,components,locale\nnot-an-email,,,,\nann@example.com,,nowhere,,\n"
+    resp = client.post("/api/admin/v1/subscribers/import", data=csv_text.encode(),
+                       headers={"Authorization": f"Bearer {raw}", "Content-Type": "text/csv",
+                                "Accept-Language": "zh-CN"})
+    assert resp.status_code == 422
+    reasons = [e["reason"] for e in resp.json["errors"]]
+    assert reasons == ["邮箱地址无效：“not-an-email”", "未知租户“nowhere”"]

@@ -14,6 +14,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select, tuple_, update
 
 from ..extensions import db
@@ -65,35 +66,35 @@ def _parse_row(values: dict, lookups: _Lookups) -> list[dict]:
 
     email, phone = (values.get("email") or "").strip(), (values.get("phone") or "").strip()
     if not email and not phone:
-        raise SubscriptionError("no email or phone")
+        raise SubscriptionError(_("no email or phone"))
     tenant_id = None
     tenant = (values.get("tenant") or "").strip()
     if tenant:
         tenant_id = lookups.tenants.get(tenant.lower())
         if tenant_id is None:
-            raise SubscriptionError(f"unknown tenant '{tenant}'")
+            raise SubscriptionError(_("unknown tenant '%(name)s'", name=tenant))
     component_ids = []
     for token in (values.get("components") or "").replace("|", ";").replace(",", ";").split(";"):
         if token.strip():
             cid = lookups.components.get(token.strip().lower())
             if cid is None:
-                raise SubscriptionError(f"unknown component '{token.strip()}'")
+                raise SubscriptionError(_("unknown component '%(name)s'", name=token.strip()))
             component_ids.append(cid)
     raw_locale = (values.get("locale") or "").strip()
     locale = normalize_locale(raw_locale) if raw_locale else "en"
     if locale is None:
-        raise SubscriptionError(f"unknown locale '{raw_locale}' (use en or zh_Hans)")
+        raise SubscriptionError(_("unknown locale '%(name)s' (use en or zh_Hans)", name=raw_locale))
     out = []
     if email:
         try:
             out.append({"channel": "email", "address": normalize_email(email)})
         except SubscriptionError:
-            raise SubscriptionError(f"bad email '{email}'")
+            raise SubscriptionError(_("bad email '%(address)s'", address=email))
     if phone:
         try:
             out.append({"channel": "sms", "address": normalize_phone(phone, check_country=False)})
         except SubscriptionError:
-            raise SubscriptionError(f"bad phone '{phone}'")
+            raise SubscriptionError(_("bad phone '%(number)s'", number=phone))
     for item in out:
         item.update(tenant_id=tenant_id, locale=locale, component_ids=sorted(set(component_ids)))
     return out
