@@ -34,6 +34,11 @@ class Scope:
         return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + self.base_path + path
 
     @property
+    def access_token(self) -> str:
+        """The private tenant's token, for forms that leave the page's cookie path (subscribe)."""
+        return tenant_access.access_token(self.tenant) if self.tenant is not None and self.tenant.private else ""
+
+    @property
     def feed_query(self) -> str:
         """Feed readers carry no cookies: links inside a private tenant's feed keep the access token."""
         if self.tenant is not None and self.tenant.private:

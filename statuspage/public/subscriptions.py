@@ -32,12 +32,21 @@ def _form_page(status: int = 200, error: str | None = None, field: str | None = 
                            error=error, error_field=field, values=request.values), status
 
 
-def _may_see(tenant: Tenant) -> bool:
+def _may_see(tenant: Tenant, offered: str | None = None) -> bool:
     from ..services.tenants import access_cookie_name, verify_access
     from .access import viewer_is_admin
 
-    return (viewer_is_admin() or verify_access(tenant, request.values.get("access"))
+    return (viewer_is_admin() or verify_access(tenant, offered or request.values.get("access"))
             or verify_access(tenant, request.cookies.get(access_cookie_name(tenant))))
+
+
+def _check_private_tenant(slug: str | None, offered: str | None) -> None:
+    """A private tenant's notices go only to people holding its link; to anyone else it does not exist."""
+    if not slug:
+        return
+    tenant = db.session.query(Tenant).filter_by(slug=slug.strip(), deleted_at=None).one_or_none()
+    if tenant is not None and tenant.private and not _may_see(tenant, offered):
+        raise subs.SubscriptionError(_("There is no page called '%(slug)s'.", slug=slug), field="tenant")
 
 
 @bp.get("/subscribe")
@@ -60,6 +69,7 @@ def subscribe():
     if isinstance(component_ids, (str, int)):
         component_ids = [component_ids]
     try:
+        _check_private_tenant(_str(data.get("tenant")), _str(data.get("access")))
         result = subs.subscribe(email=_str(data.get("email")), phone=_str(data.get("phone")),
                                 tenant_slug=_str(data.get("tenant")), component_ids=component_ids,
                                 locale=_str(data.get("locale")) or _current_locale(), ip=request.remote_addr)

@@ -90,3 +90,35 @@ def test_current_link_of_b_does_show_b(app, world):
     client = _as(app.test_client(), access_url(world["b"]))
     body = client.get("/t/beta/").get_data(as_text=True)
     assert "B-SECRET-INCIDENT" in body and "B-SECRET-COMPONENT" in body
+
+
+def test_a_stranger_cannot_subscribe_to_a_private_tenant(app, db, client, world):
+    from statuspage.models import Subscriber
+
+    stranger = client.post("/subscribe", json={"email": "spy@example.net", "tenant": "beta"})
+    unknown = client.post("/subscribe", json={"email": "spy@example.net", "tenant": "gamma"})
+    assert stranger.status_code == unknown.status_code == 400
+    assert stranger.get_json()["error"]["message"].replace("beta", "X") == \
+        unknown.get_json()["error"]["message"].replace("gamma", "X")  # B's existence is not revealed
+    old_token = world["old_b"].split("access=")[1]
+    a_token = world["a_link"].split("access=")[1]
+    for token in (old_token, a_token):
+        assert client.post("/subscribe", json={"email": "spy@example.net", "tenant": "beta",
+                                               "access": token}).status_code == 400
+    form = client.post("/subscribe", data={"email": "spy@example.net", "tenant": "beta"})
+    assert form.status_code == 400 and "Beta Secret Corp" not in form.get_data(as_text=True)
+    assert db.session.query(Subscriber).filter_by(address="spy@example.net").count() == 0
+
+
+def test_a_visitor_of_the_private_page_can_subscribe_from_it(app, db, world):
+    import re
+
+    from statuspage.models import Subscriber
+
+    client = _as(app.test_client(), access_url(world["b"]))
+    page = client.get("/t/beta/").get_data(as_text=True)
+    access = re.search(r'name="access" value="([^"]+)"', page).group(1)
+    resp = client.post("/subscribe", data={"email": "member@example.com", "tenant": "beta", "access": access})
+    assert resp.status_code == 200
+    sub = db.session.query(Subscriber).filter_by(address="member@example.com").one()
+    assert sub.tenant_id == world["b"].id
