@@ -41,12 +41,13 @@ def _token(db):
 
 @needs_postgres
 @pytest.mark.slow
+@pytest.mark.parametrize("via", ["admin API", "admin form"])
 def test_database_lost_during_fan_out_gives_a_clear_error_and_no_half_written_incident(app, db, smtp_sink, outage,  # noqa: F811
-                                                                                      monkeypatch):
+                                                                                      monkeypatch, via):
     from statuspage.delivery.runner import drain_outbox
     from statuspage.services import fanout
 
-    headers = _token(db)
+    headers = _token(db)  # the admin, with password "correct horse battery"
     addresses = [f"user{i}@example.com" for i in range(15)]
     for a in addresses:
         gen_subscriber(a)
@@ -64,22 +65,31 @@ def test_database_lost_during_fan_out_gives_a_clear_error_and_no_half_written_in
     client = outage.app.test_client()
     body = {"name": "Withdrawals failing", "status": "investigating", "impact": "major",
             "body": "Call the hotline.", "deliver_notifications": True}
-    resp = client.post("/api/admin/v1/incidents", json=body, headers=headers)
+    if via == "admin form":
+        assert client.post("/admin/login", data={"email": "admin@example.com",
+                                                 "password": "correct horse battery"}).status_code == 302
+        form = {**body, "visibility": "public", "deliver_notifications": "on", "action": "post"}
+        post = lambda: client.post("/admin/incidents/new", data=form)  # noqa: E731
+    else:
+        post = lambda: client.post("/api/admin/v1/incidents", json=body, headers=headers)  # noqa: E731
+    resp = post()
     assert cuts, "the fan-out never ran"
     assert resp.status_code == 503, resp.get_data(as_text=True)
-    assert resp.get_json()["error"]["code"] == "unavailable"
-    assert "try again" in resp.get_json()["error"]["message"]
+    text = resp.get_data(as_text=True)
+    assert "temporarily unavailable" in text and "try again" in text  # a clear error, not a stack trace
+    if via == "admin API":
+        assert resp.get_json()["error"]["code"] == "unavailable"
     db.session.expire_all()
     assert db.session.query(Incident).count() == 0  # nothing half-written: no incident without its outbox
     assert db.session.query(Delivery).count() == 0
 
     outage.restore()
-    resp = client.post("/api/admin/v1/incidents", json=body, headers=headers)  # pre-ping: a fresh connection
-    assert resp.status_code == 201, resp.get_data(as_text=True)
+    resp = post()  # the admin tries again; pre-ping hands the app a fresh connection
+    assert resp.status_code in (201, 302), resp.get_data(as_text=True)
     db.session.expire_all()
     incident = db.session.query(Incident).one()
     drain_outbox()
-    figures = ledger("postgres lost during fan-out, admin retries", db, incident.updates[0],
+    figures = ledger(f"postgres lost during fan-out, retried ({via})", db, incident.updates[0],
                      smtp_sink.recipients(), addresses)
     assert_exactly_once(figures)
 
