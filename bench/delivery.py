@@ -254,7 +254,10 @@ def window_rates(arrivals: list[float]) -> dict:
     for t in arrivals:
         per_second[int(t)] = per_second.get(int(t), 0) + 1
     full_seconds = list(per_second.values())[1:-1]
+    gaps = sorted(b - a for a, b in zip(arrivals, arrivals[1:]))
     return {"received": len(arrivals), "span_seconds": round(span, 2),
+            "median_gap_ms": round(gaps[len(gaps) // 2] * 1000, 1), "longest_gap_ms": round(gaps[-1] * 1000, 1),
+            "seconds_lost_in_gaps_over_100ms": round(sum(g for g in gaps if g > 0.1), 2),
             "rate_per_s": round((len(arrivals) - 1) / span, 2),
             "max_in_any_sliding_1s_window": worst,
             "max_in_a_clock_second": max(full_seconds) if full_seconds else None,

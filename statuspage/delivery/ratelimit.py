@@ -9,27 +9,23 @@ from __future__ import annotations
 import threading
 import time
 
-_BUCKET_LUA = """
+# Each sender reserves the next free send slot, `interval` after the previous one, and sleeps until it.
+# Slots are spaced exactly, so no 1-second window holds more than `rate` sends; and a sender that wakes
+# late loses no capacity (the next slot was already reserved), unlike a bucket that fills to one token.
+_SLOT_LUA = """
 local key = KEYS[1]
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-local state = redis.call('HMGET', key, 'tokens', 'ts')
-local tokens = tonumber(state[1]) or burst
-local ts = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
-local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-else
-  wait = (1 - tokens) / rate
+local interval = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
+local horizon = tonumber(ARGV[3])
+local slot = math.max(now, tonumber(redis.call('GET', key) or '0'))
+if slot - now > horizon then
+  return tostring(-(slot - now))
 end
-if wait == 0 then
-  redis.call('HSET', key, 'tokens', tokens, 'ts', now)
-  redis.call('EXPIRE', key, 3600)
-end
-return tostring(wait)
+redis.call('SET', key, tostring(slot + interval), 'EX', 3600)
+return tostring(slot - now)
 """
+# A sender never books further ahead than this; more senders than that wait their turn to book.
+HORIZON_SECONDS = 2.0
 
 _local_lock = threading.Lock()
 _local_buckets: dict[str, list[float]] = {}
@@ -51,39 +47,42 @@ def _redis(app):
 
 
 class TokenBucket:
-    """`acquire()` blocks until a send is allowed; `rate` per second, bursts of at most `burst`."""
+    """`acquire()` blocks until this sender's send slot; at most `rate` sends per second across every sender."""
 
-    def __init__(self, app, name: str, rate: float, burst: float = 1.0):
+    def __init__(self, app, name: str, rate: float):
         self.app = app
-        self.key = f"statuspage:bucket:{name}"
+        self.key = f"statuspage:slots:{name}"
         self.rate = max(rate, 0.001)
-        self.burst = max(burst, 1.0)
+        # 2% apart beyond the ceiling: a send can reach the provider a few ms late or early, and two
+        # slots exactly 1/rate apart would then let a 1-second window at the provider see rate + 1 or 2.
+        self.interval = 1.02 / self.rate
 
-    def try_take(self) -> float:
-        """0 when a token was taken, else the seconds to wait before asking again."""
+    def reserve(self) -> float:
+        """Book the next slot: seconds until it (>= 0), or minus the seconds the queue is ahead when too full."""
         client = _redis(self.app)
         now = time.time()
+        horizon = max(HORIZON_SECONDS, self.interval)
         if client is not None:
             try:
-                script = client.register_script(_BUCKET_LUA)
-                return float(script(keys=[self.key], args=[self.rate, self.burst, now]))
-            except Exception:  # Redis down: fall back to this process's bucket rather than stop sending
-                self.app.logger.warning("SMS rate bucket: Redis unavailable, using the in-process bucket")
+                script = client.register_script(_SLOT_LUA)
+                return float(script(keys=[self.key], args=[self.interval, now, horizon]))
+            except Exception:  # Redis down: fall back to this process's slots rather than stop sending
+                self.app.logger.warning("SMS rate: Redis unavailable, using the in-process ceiling")
         with _local_lock:
-            tokens, ts = _local_buckets.get(self.key, [self.burst, now])
-            tokens = min(self.burst, tokens + max(0.0, now - ts) * self.rate)
-            if tokens >= 1:
-                _local_buckets[self.key] = [tokens - 1, now]
-                return 0.0
-            _local_buckets[self.key] = [tokens, now]
-            return (1 - tokens) / self.rate
+            slot = max(now, _local_buckets.get(self.key, [0.0])[0])
+            if slot - now > horizon:
+                return -(slot - now)
+            _local_buckets[self.key] = [slot + self.interval]
+            return slot - now
 
     def acquire(self) -> None:
         while True:
-            wait = self.try_take()
-            if wait <= 0:
+            wait = self.reserve()
+            if wait >= 0:
+                if wait > 0:
+                    time.sleep(wait)
                 return
-            time.sleep(min(wait, 1.0))
+            time.sleep(min(-wait - HORIZON_SECONDS + self.interval, 1.0))
 
 
 def sms_bucket(app) -> TokenBucket:
