@@ -71,6 +71,11 @@ def rows_delivery(d: dict):
                "≤ ceiling", _yes(s["max_in_any_sliding_1s_window"] <= s["rate_ceiling"]))
         yield ("SMS steady rate, msg/s", f"{s['rate_per_s']}", f"{s['rate_ceiling']} (ceiling)",
                f"{s['rate_per_s'] / s['rate_ceiling']:.2f}", "≥ 0.95", _yes(s["rate_per_s"] >= 0.95 * s["rate_ceiling"]))
+    old = d.get("sms_before_fix")
+    if old and "rate_per_s" in old:
+        yield ("SMS before the send-slot fix (one-token bucket): rate / max in 1-s window", f"{old['rate_per_s']} / "
+               f"{old['max_in_any_sliding_1s_window']}", f"{old['rate_ceiling']}",
+               f"{old['rate_per_s'] / old['rate_ceiling']:.2f}", "≥ 0.95 / ≤ ceiling", "")
     c = d.get("claim_noop")
     if c:
         for db, r in c.items():
