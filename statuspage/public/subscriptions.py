@@ -5,6 +5,7 @@ import time
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 
 from ..extensions import csrf, db
 from ..models import Component, Tenant
@@ -60,8 +61,12 @@ def subscribe():
     """Form or JSON. JSON (no cookies, needs a CORS preflight) skips CSRF; the HTML form keeps it."""
     started = time.monotonic()
     as_json = request.is_json
-    if not as_json and current_app.config.get("WTF_CSRF_ENABLED", True):
-        csrf.protect()
+    if not as_json and current_app.config.get("WTF_CSRF_ENABLED", True) and not _posted_from_our_pages():
+        try:
+            csrf.protect()
+        except CSRFError:
+            # Nothing is stored; the visitor confirms on a form that carries a token.
+            return _form_page(400, _("Please check the details and press Subscribe again."))
     data = (request.get_json(silent=True) or {}) if as_json else request.form
     if as_json and not isinstance(data, dict):
         return _json_error(subs.SubscriptionError(_("The body must be a JSON object.")))
@@ -92,6 +97,21 @@ def subscribe():
     if result.confirm_url:
         return redirect(result.confirm_url, code=303)
     return render_template("subscriptions/pending.html", message=_pending_message(result.channel)), 200
+
+
+def _posted_from_our_pages() -> bool:
+    """The browser says the form was posted from our own origin (OWASP's standard-header check).
+
+    The cached status page carries no per-visitor CSRF token (so every reader gets the same bytes);
+    browsers send `Origin` with every form POST and a forging site cannot set it to ours. Without
+    the header, the token is required as usual.
+    """
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return False
+    ours = {f"{request.scheme}://{request.host}",
+            "/".join(current_app.config["PUBLIC_BASE_URL"].split("/")[:3])}
+    return origin.rstrip("/") in ours
 
 
 def _str(value) -> str | None:

@@ -94,37 +94,19 @@ def test_uptime_bars_have_a_text_label_per_day(app, client):
     assert "uptime over the last 90 days" in html
 
 
-def test_subscribe_form_has_csrf_token_fields_and_tenant(app, client):
+def test_subscribe_form_has_its_fields_and_tenant_but_no_per_visitor_token(app, client):
     acme = gen_tenant("Acme")
     gen_component("API")
     db.session.commit()
     html = text_of(client.get("/t/acme/"))
     form = html[html.index('<form method="post" action="/subscribe"'):]
     form = form[:form.index("</form>")]
-    assert re.search(r'name="csrf_token" value="[^"]{20,}"', form)
+    assert "csrf_token" not in form  # the page is shared by every reader; the POST checks its origin
     for field in ('name="email"', 'name="phone"', 'name="component_ids"', 'name="locale"'):
         assert field in form
     assert f'name="tenant" value="{acme.slug}"' in form
     assert 'for="subscribe-email"' in form  # labelled inputs
     assert 'name="tenant"' not in text_of(client.get("/"))
-
-
-def test_cached_page_gives_each_visitor_their_own_csrf_token(app):
-    from flask import g
-    from flask_wtf.csrf import validate_csrf
-
-    tokens, cookies = [], []
-    for client in (app.test_client(), app.test_client()):
-        # The fixture's app context outlives requests here (a server gives each request its own g).
-        g.pop("csrf_token", None)
-        html = text_of(client.get("/"))
-        tokens.append(re.search(r'name="csrf_token" value="([^"]+)"', html).group(1))
-        cookies.append(client.get_cookie("session").value)
-    assert tokens[0] != tokens[1]
-    for token, cookie in zip(tokens, cookies):
-        g.pop("csrf_token", None)
-        with app.test_request_context(headers={"Cookie": f"session={cookie}"}):
-            validate_csrf(token)  # raises when the token does not belong to this visitor's session
 
 
 def test_incident_page_shows_timeline_components_and_postmortem(app, client):
