@@ -99,8 +99,39 @@ def list_unsubscribe_headers(subscriber) -> dict:
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
+# A worker sends the same notice to thousands of subscribers: render it once per
+# (incident and update as they are now, locale) and put each subscriber's token in.
+# The stand-in is plain alphanumerics, so escaping and URL quoting leave it intact.
+_TOKEN_STAND_IN = "sptokenstandin7c1e"
+_rendered_emails: dict[tuple, dict] = {}
+
+
 def render_update_email(incident, update, locale: str = "en", subscriber=None) -> dict:
     """{"subject": str, "text": str, "html": str, "headers": {...}} for one update."""
+    if subscriber is None:
+        return _render_update_email(incident, update, locale, None)
+    key = (incident.id, incident.updated_at, update.id, update.updated_at, locale, _base_url(),
+           current_app.config.get("MAIL_DEFAULT_SENDER"))
+    shared = _rendered_emails.get(key)
+    if shared is None:
+        shared = _render_update_email(incident, update, locale, _StandIn())
+        if len(_rendered_emails) >= 64:
+            _rendered_emails.clear()
+        _rendered_emails[key] = shared
+    token = subscriber.token
+
+    def personal(value: str) -> str:
+        return value.replace(_TOKEN_STAND_IN, token)
+
+    return {"subject": shared["subject"], "text": personal(shared["text"]), "html": personal(shared["html"]),
+            "headers": {name: personal(value) for name, value in shared["headers"].items()}}
+
+
+class _StandIn:
+    token = _TOKEN_STAND_IN
+
+
+def _render_update_email(incident, update, locale: str, subscriber) -> dict:
     with force_locale(locale):
         ctx = _context(incident, update, locale)
         ctx.update(subscriber_links(subscriber))

@@ -45,3 +45,30 @@ def test_email_subject_carries_impact_and_status(app, db):
     incident = gen_incident(name="DB slow", impact="critical", status="identified")
     msg = render_update_email(incident, incident.updates[0])
     assert "Critical" in msg["subject"] and "Identified" in msg["subject"]
+
+
+def test_each_subscriber_gets_their_own_links_from_the_shared_rendering(app, db):
+    from tests.factories import gen_subscriber
+
+    incident = gen_incident(name="Withdrawals failing", body="Call the hotline.")
+    update = incident.updates[0]
+    alice = gen_subscriber("alice@example.com")
+    bob = gen_subscriber("bob@example.com")
+    for_alice = render_update_email(incident, update, "en", alice)
+    for_bob = render_update_email(incident, update, "en", bob)
+    for sub, msg in ((alice, for_alice), (bob, for_bob)):
+        other = bob if sub is alice else alice
+        for part in (msg["text"], msg["html"], msg["headers"]["List-Unsubscribe"]):
+            assert f"/unsubscribe/{sub.token}" in part
+            assert other.token not in part and "standin" not in part
+
+
+def test_a_renamed_incident_is_rendered_afresh(app, db):
+    from tests.factories import gen_subscriber
+
+    incident = gen_incident(name="Withdrawals failing")
+    sub = gen_subscriber()
+    assert "Withdrawals failing" in render_update_email(incident, incident.updates[0], "en", sub)["subject"]
+    incident.name = "Withdrawals delayed"
+    db.session.flush()
+    assert "Withdrawals delayed" in render_update_email(incident, incident.updates[0], "en", sub)["subject"]
