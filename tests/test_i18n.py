@@ -109,6 +109,26 @@ def test_every_chinese_message_is_translated_and_none_is_fuzzy():
     assert not fuzzy, f"fuzzy (unchecked) in zh_Hans: {fuzzy}"
 
 
+def test_every_string_in_the_code_and_templates_is_in_the_catalogues():
+    """A string added after the last `make messages` shows up here, not as English on a Chinese page."""
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    with (ROOT / "babel.cfg").open() as fh:
+        method_map, options_map = parse_mapping_cfg(fh)
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}  # as `make messages` extracts
+    in_source = set()
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords=keywords):
+        in_source.add(message if isinstance(message, str) else message[0])
+    for locale in ("zh_Hans", "en"):
+        known = {m.id if isinstance(m.id, str) else m.id[0] for m in _catalogue(locale) if m.id}
+        missing = sorted(in_source - known)
+        assert not missing, (f"{len(missing)} strings are missing from the {locale} catalogue; run "
+                             f"`make messages` and translate them: {missing[:10]}")
+
+
+
 def test_placeholders_survive_translation():
     import re
 
