@@ -111,7 +111,7 @@ def render_update_email(incident, update, locale: str = "en", subscriber=None) -
     if subscriber is None:
         return _render_update_email(incident, update, locale, None)
     key = (incident.id, incident.updated_at, update.id, update.updated_at, locale, _base_url(),
-           current_app.config.get("MAIL_DEFAULT_SENDER"))
+           current_app.config.get("MAIL_DEFAULT_SENDER"), current_app.config.get("SITE_NAME"))
     shared = _rendered_emails.get(key)
     if shared is None:
         shared = _render_update_email(incident, update, locale, _StandIn())
