@@ -1,7 +1,7 @@
 """Admin page: the upstream feeds we watch, how their last fetch went, add and delete."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..extensions import db
@@ -9,7 +9,7 @@ from ..models import UPSTREAM_KINDS, Component, UpstreamFeed
 from ..upstream import registry
 from ..upstream.drafts import resolution_suggestions
 from . import bp
-from .access import role_required
+from .access import get_or_404, role_required
 
 
 @bp.get("/upstreams")
@@ -46,17 +46,10 @@ def add_upstream():
     return redirect(url_for("admin.upstreams"))
 
 
-def _feed(feed_id: int) -> UpstreamFeed:
-    feed = db.session.get(UpstreamFeed, feed_id)
-    if feed is None:
-        abort(404)
-    return feed
-
-
 @bp.post("/upstreams/<int:feed_id>/delete")
 @role_required("admin")
 def delete_upstream(feed_id: int):
-    feed = _feed(feed_id)
+    feed = get_or_404(UpstreamFeed, feed_id, live=False)
     if feed.deleted_at is None:
         registry.delete_feed(feed)
         db.session.commit()
@@ -67,7 +60,7 @@ def delete_upstream(feed_id: int):
 @bp.post("/upstreams/<int:feed_id>/restore")
 @role_required("admin")
 def restore_upstream(feed_id: int):
-    feed = _feed(feed_id)
+    feed = get_or_404(UpstreamFeed, feed_id, live=False)
     if feed.deleted_at is not None:
         registry.restore_feed(feed)
         db.session.commit()
