@@ -101,20 +101,26 @@ def _run_worker(app, stop):
         run_loop(stop, periodic=False)
 
 
+def _notice_queued_for(db, count: int):
+    """`count` email subscribers and one incident update fanned out to them, committed."""
+    from statuspage.services.fanout import fan_out_update
+
+    addresses = [f"user{i}@example.com" for i in range(count)]
+    for a in addresses:
+        gen_subscriber(a)
+    update = gen_incident().updates[0]
+    fan_out_update(update)
+    db.session.commit()
+    return addresses, update
+
+
 @needs_postgres
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["proxy cut for 2 s", "pg_terminate_backend"])
 def test_database_lost_during_delivery_then_delivery_resumes(app, db, smtp_sink, outage, how):  # noqa: F811
     from statuspage.delivery import runner
 
-    addresses = [f"user{i}@example.com" for i in range(30)]
-    for a in addresses:
-        gen_subscriber(a)
-    update = gen_incident().updates[0]
-    from statuspage.services.fanout import fan_out_update
-
-    fan_out_update(update)
-    db.session.commit()
+    addresses, update = _notice_queued_for(db, 30)
     stop = threading.Event()
     worker = threading.Thread(target=_run_worker, args=(outage.app, stop), daemon=True)
     smtp_sink.hold_at(10)  # the moment of the outage: the 10th message is on the wire
@@ -154,14 +160,7 @@ def test_database_lost_between_a_send_and_its_record_sends_nothing_twice(app, db
     from statuspage.channels.email import EmailChannel
     from statuspage.delivery import runner
 
-    addresses = [f"user{i}@example.com" for i in range(12)]
-    for a in addresses:
-        gen_subscriber(a)
-    update = gen_incident().updates[0]
-    from statuspage.services.fanout import fan_out_update
-
-    fan_out_update(update)
-    db.session.commit()
+    addresses, update = _notice_queued_for(db, 12)
     original = EmailChannel.send
     sends = []
 
