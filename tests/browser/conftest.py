@@ -145,3 +145,15 @@ def _axe_source() -> str:
 
 def serious(violations: list[dict]) -> list[dict]:
     return [v for v in violations if v["impact"] in ("serious", "critical")]
+
+
+ADMIN_PASSWORD = "correct horse battery"
+
+
+def sign_in(page, url, email: str = "ops@example.com", password: str = ADMIN_PASSWORD) -> None:
+    """Sign in through the admin login form; `url` turns a path into the live server's address."""
+    page.goto(url("/admin/login?lang=en"))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda address: "/login" not in address)

@@ -17,10 +17,10 @@ from statuspage.demo import load_demo
 from statuspage.extensions import db
 from statuspage.models import Incident, Tenant
 from statuspage.services.tenants import access_token
+from tests.browser.conftest import ADMIN_PASSWORD, sign_in
 from tests.factories import gen_admin
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery"
 
 
 def _incident_path() -> str:
@@ -86,14 +86,10 @@ def test_public_pages_have_no_serious_accessibility_violations(demo, new_page, a
 
 
 def test_admin_pages_have_no_serious_accessibility_violations(demo, new_page, axe):
-    gen_admin(email="ops@example.com", password=PASSWORD)
+    gen_admin(email="ops@example.com", password=ADMIN_PASSWORD)
     db.session.commit()
     page = new_page()
-    page.goto(demo("/admin/login?lang=en"))
-    page.get_by_label("Email").fill("ops@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, demo)
     bad = _check(page, axe, "admin dashboard")
     for path in ADMIN_PAGES:
         page.goto(demo(path))

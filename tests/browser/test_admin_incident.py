@@ -7,10 +7,10 @@ import pytest
 
 from statuspage.extensions import db
 from statuspage.models import Template
+from tests.browser.conftest import ADMIN_PASSWORD, sign_in
 from tests.factories import gen_admin, gen_component
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery"
 
 
 def _playbook(component) -> Template:
@@ -29,15 +29,11 @@ def _playbook(component) -> Template:
 def test_admin_posts_an_incident_from_a_playbook_and_readers_see_it_in_both_languages(app, live_server, new_page):
     withdrawals = gen_component("Withdrawals")
     _playbook(withdrawals)
-    gen_admin(email="ops@example.com", role="responder", password=PASSWORD)
+    gen_admin(email="ops@example.com", role="responder", password=ADMIN_PASSWORD)
     db.session.commit()
 
     admin = new_page(locale="en-US")
-    admin.goto(live_server("/admin/login?lang=en"))
-    admin.get_by_label("Email").fill("ops@example.com")
-    admin.get_by_label("Password").fill(PASSWORD)
-    admin.get_by_role("button", name="Sign in").click()
-    admin.wait_for_url(lambda url: "/login" not in url)
+    sign_in(admin, live_server)
 
     admin.goto(live_server("/admin/incidents/new"))
     admin.get_by_label("Playbook").select_option(label="Withdrawals failing")

@@ -9,12 +9,12 @@ import pytest
 
 from statuspage.extensions import db
 from statuspage.upstream import poll_all
+from tests.browser.conftest import ADMIN_PASSWORD, sign_in
 from tests.factories import gen_admin, gen_component
 from tests.upstream import feeds
 from tests.upstream.server import FeedServer
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -27,14 +27,10 @@ def provider():
 
 def test_admin_adds_a_feed_and_sees_its_last_fetch(app, live_server, new_page, axe, provider, tmp_path):
     gen_component("Card checkout")
-    gen_admin(email="ops@example.com", password=PASSWORD)
+    gen_admin(email="ops@example.com", password=ADMIN_PASSWORD)
     db.session.commit()
     page = new_page()
-    page.goto(live_server("/admin/login?lang=en"))
-    page.get_by_label("Email").fill("ops@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    sign_in(page, live_server)
 
     page.goto(live_server("/admin/upstreams"))
     page.get_by_label("Provider name").fill("Payhub")
