@@ -198,7 +198,7 @@ def select_timezone() -> str | None:
 
 def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
-    from .api import bp as api_bp
+    from .admin_api import bp as api_bp
     from .public import bp as public_bp
     from .public.api_v2 import bp as api_v2_bp
     from .public.embed import bp as embed_bp

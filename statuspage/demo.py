@@ -58,7 +58,7 @@ def load_demo() -> str:
     comps["Globex dedicated gateway"] = _component("Globex dedicated gateway", None, 10, long_ago, tenant=globex)
     created = _incidents(comps, globex, now)
     subscribers = _subscribers(northwind, globex, comps)
-    from .services.templates_service import ensure_demo_templates  # the hotline playbook for the admin
+    from .services.playbooks import ensure_demo_templates  # the hotline playbook for the admin
     ensure_demo_templates([comps[n].id for n in ("CRM", "Withdrawals") if n in comps])
     db.session.flush()
     lines = [

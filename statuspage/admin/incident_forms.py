@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import COMPONENT_STATUSES, Component, Tenant
-from ..services.templates_service import PLACEHOLDERS, filled_texts
+from ..services.playbooks import PLACEHOLDERS, filled_texts
 from ..services.validation import id_value
 from .access import checkbox
 

@@ -7,11 +7,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import CLOSED_STATUSES, COMPONENT_STATUSES, IMPACTS, VISIBILITIES, Incident, Template
+from ..models import CLOSED_STATUSES, COMPONENT_STATUSES, IMPACTS, VISIBILITIES, Incident, Playbook
 from ..services import audit
 from ..services import incidents as service
 from ..services.staleness import stale_incident_ids
-from ..services.templates_service import PLACEHOLDERS, live_templates
+from ..services.playbooks import PLACEHOLDERS, live_templates
 from ..services.validation import ValidationError, id_value
 from ..templating import IMPACT_LABELS, INCIDENT_STATUS_LABELS
 from . import bp
@@ -47,7 +47,7 @@ def incident_list():
 def incident_new():
     if request.method == "GET":
         form = FormValues(visibility="public", impact="minor", status="investigating", deliver_notifications="on")
-        template = db.session.get(Template, id_value(request.args.get("template"))) if request.args.get("template") else None
+        template = db.session.get(Playbook, id_value(request.args.get("template"))) if request.args.get("template") else None
         if template is not None and template.deleted_at is None:
             form = FormValues(form_from_template(template, request.args))
         return render_template("admin/incident_new.html", form=form, errors={}, preview=None,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..extensions import db, limiter
 from ..models import ROLE_RANK, ROLES, AdminUser, ApiToken
 from ..services import people
-from ..services.templates_service import PLACEHOLDERS, save_site_placeholder_defaults, site_placeholder_defaults
+from ..services.playbooks import PLACEHOLDERS, save_site_placeholder_defaults, site_placeholder_defaults
 from ..services.validation import ValidationError
 from . import bp
 from .access import get_or_404, role_required

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..models import IMPACTS, INCIDENT_STATUSES, Template
-from ..services import templates_service as service
+from ..models import IMPACTS, INCIDENT_STATUSES, Playbook
+from ..services import playbooks as service
 from ..services.trash import soft_delete
 from ..services.validation import ValidationError
 from . import bp
@@ -13,7 +13,7 @@ from .access import form_ids, get_or_404, role_required
 from .incident_forms import FormValues, live_components
 
 
-def _form_of(template: Template | None) -> FormValues:
+def _form_of(template: Playbook | None) -> FormValues:
     if template is None:
         return FormValues(impact="minor", status="investigating")
     form = FormValues(name=template.name, impact=template.impact, status=template.status,
@@ -45,7 +45,7 @@ def playbook_new():
 @bp.route("/playbooks/<template_id>", methods=["GET", "POST"])
 @role_required("viewer")
 def playbook_edit(template_id):
-    return _save(get_or_404(Template, template_id))
+    return _save(get_or_404(Playbook, template_id))
 
 
 def _save(template):

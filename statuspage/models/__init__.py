@@ -12,7 +12,7 @@ from .incident import (
     Incident,
     IncidentComponent,
     IncidentUpdate,
-    Template,
+    Playbook,
     incident_tenant,
 )
 from .site import Setting, SiteState

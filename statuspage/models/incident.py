@@ -126,10 +126,10 @@ class IncidentUpdate(db.Model):
         return (locale and self.body_translations.get(locale)) or self.body
 
 
-class Template(TimestampMixin, SoftDeleteMixin, db.Model):
+class Playbook(TimestampMixin, SoftDeleteMixin, db.Model):
     """A playbook: a named notice with {placeholders} and per-locale text."""
 
-    __tablename__ = "template"
+    __tablename__ = "template"  # the table keeps its first name; the concept is a playbook
     __table_args__ = (UniqueConstraint("name", name="uq_template_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 
 from ..extensions import db
 from ..models import (Component, ComponentGroup, Incident, IncidentComponent, IncidentUpdate, Setting, Subscriber,
-                      SiteState, Template, Tenant, subscriber_component, utcnow)
+                      SiteState, Playbook, Tenant, subscriber_component, utcnow)
 from . import audit
 from .snapshots import component_dict, group_dict, incident_dict, subscriber_dict, template_dict, tenant_dict
 from .validation import ValidationError
@@ -35,7 +35,7 @@ def export_config() -> dict:
         "component_groups": rows(ComponentGroup, group_dict),
         "tenants": rows(Tenant, tenant_dict),
         "components": rows(Component, component_dict),
-        "templates": rows(Template, template_dict),
+        "templates": rows(Playbook, template_dict),
         "incidents": rows(Incident, incident_dict),
         "subscribers": subscribers,
     }
@@ -60,7 +60,7 @@ def _dt(value):
 
 def _is_empty() -> bool:
     return all(not db.session.scalar(select(func.count()).select_from(m))
-               for m in (Component, ComponentGroup, Tenant, Incident, Subscriber, Template))
+               for m in (Component, ComponentGroup, Tenant, Incident, Subscriber, Playbook))
 
 
 def import_config(data: dict) -> dict:
@@ -107,7 +107,7 @@ def _load(data: dict) -> dict:
             start_date=date.fromisoformat(c["start_date"]) if c.get("start_date") else None,
             deleted_at=_dt(c.get("deleted_at")), **_stamps(c)))
     for t in data.get("templates", []):
-        db.session.add(Template(id=t["id"], name=t["name"], impact=t["impact"], status=t["status"],
+        db.session.add(Playbook(id=t["id"], name=t["name"], impact=t["impact"], status=t["status"],
                                 texts=t.get("texts", {}), defaults=t.get("defaults", {}),
                                 component_ids=t.get("component_ids", []), deleted_at=_dt(t.get("deleted_at"))))
     db.session.flush()

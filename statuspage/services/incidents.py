@@ -110,7 +110,7 @@ def clean_incident(data: dict, kind: str = "incident", partial: bool = False) ->
 
 
 def _no_placeholders_left(*texts) -> None:
-    from .templates_service import unfilled_placeholders
+    from .playbooks import unfilled_placeholders
 
     left = unfilled_placeholders(*[t for t in texts if t])
     if left:

@@ -1,7 +1,7 @@
 """Plain-dict views of domain objects: audit before/after, the admin API and the export share them."""
 from __future__ import annotations
 
-from ..models import Component, ComponentGroup, Delivery, Incident, IncidentUpdate, Subscriber, Template, Tenant
+from ..models import Component, ComponentGroup, Delivery, Incident, IncidentUpdate, Subscriber, Playbook, Tenant
 
 
 def _ts(value) -> str | None:
@@ -56,7 +56,7 @@ def incident_dict(i: Incident, with_updates: bool = True) -> dict:
     return data
 
 
-def template_dict(t: Template) -> dict:
+def template_dict(t: Playbook) -> dict:
     return {"id": t.id, "name": t.name, "impact": t.impact, "status": t.status, "texts": dict(t.texts or {}),
             "defaults": dict(t.defaults or {}), "component_ids": list(t.component_ids or []),
             "deleted_at": _ts(t.deleted_at)}

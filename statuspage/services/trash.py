@@ -5,7 +5,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import Component, ComponentGroup, Incident, Subscriber, Template, Tenant, UpstreamEntry
+from ..models import Component, ComponentGroup, Incident, Subscriber, Playbook, Tenant, UpstreamEntry
 from . import audit
 from .incidents import delete_incident, restore_incident
 from .snapshots import component_dict, group_dict, incident_dict, subscriber_dict, template_dict, tenant_dict
@@ -14,7 +14,7 @@ from .validation import ValidationError
 # kind → (model, label, attribute a person types to purge, snapshot)
 KINDS = {
     "incident": (Incident, _l("Incident or maintenance"), "name", lambda o: incident_dict(o, with_updates=False)),
-    "template": (Template, _l("Playbook"), "name", template_dict),
+    "template": (Playbook, _l("Playbook"), "name", template_dict),
     "component": (Component, _l("Component"), "name", component_dict),
     "group": (ComponentGroup, _l("Component group"), "name", group_dict),
     "tenant": (Tenant, _l("Tenant"), "slug", tenant_dict),

@@ -9,7 +9,7 @@ from datetime import timedelta
 from statuspage import cache
 from statuspage.models import Subscriber, utcnow
 from statuspage.services.incidents import post_update, save_postmortem
-from statuspage.services.templates_service import ensure_demo_templates
+from statuspage.services.playbooks import ensure_demo_templates
 from tests.conftest import _empty_all_tables
 from tests.factories import gen_component, gen_group, gen_incident, gen_subscriber, gen_tenant
 

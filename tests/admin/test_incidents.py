@@ -1,8 +1,8 @@
 """Opening, previewing, updating and resolving incidents from the admin UI."""
 from __future__ import annotations
 
-from statuspage.models import AuditEntry, Component, Delivery, Incident, Template
-from statuspage.services.templates_service import DEMO_NAME, ensure_demo_templates
+from statuspage.models import AuditEntry, Component, Delivery, Incident, Playbook
+from statuspage.services.playbooks import DEMO_NAME, ensure_demo_templates
 from tests.factories import gen_component, gen_incident, gen_subscriber, gen_tenant
 
 
@@ -33,7 +33,7 @@ def test_demo_playbook_is_added_once(db, app):
     ensure_demo_templates()
     ensure_demo_templates()
     db.session.commit()
-    assert db.session.query(Template).filter_by(name=DEMO_NAME).count() == 1
+    assert db.session.query(Playbook).filter_by(name=DEMO_NAME).count() == 1
 
 
 def test_posting_an_incident_moves_components_and_records_it(client, db, login):
@@ -201,13 +201,13 @@ def test_playbook_is_written_in_two_languages_and_goes_to_the_trash(client, db, 
         "body_en": "Call {hotline}.", "title_zh_Hans": "无法登录", "body_zh_Hans": "请拨打 {hotline}。",
         "hotline": "400-1"})
     assert resp.status_code == 302
-    template = db.session.query(Template).filter_by(name="Login outage").one()
+    template = db.session.query(Playbook).filter_by(name="Login outage").one()
     assert template.texts["zh_Hans"] == {"title": "无法登录", "body": "请拨打 {hotline}。"}
     assert template.defaults["hotline"] == "400-1"
     assert client.post("/admin/playbooks/new", data={"name": "Login outage", "title_en": "x",
                                                      "body_en": "y"}).status_code == 422
     client.post(f"/admin/playbooks/{template.id}", data={"action": "delete"})
-    assert db.session.get(Template, template.id).deleted_at is not None
+    assert db.session.get(Playbook, template.id).deleted_at is not None
     assert "Login outage" not in client.get("/admin/playbooks").get_data(as_text=True)
     client.post(f"/admin/trash/template/{template.id}", data={"action": "restore"})
     assert "Login outage" in client.get("/admin/playbooks").get_data(as_text=True)

@@ -1,7 +1,7 @@
 """Every admin write needs more than the viewer role; users and settings need admin."""
 from __future__ import annotations
 
-from statuspage.models import AdminUser, Template
+from statuspage.models import AdminUser, Playbook
 from tests.factories import gen_api_token, gen_component, gen_group, gen_incident, gen_tenant
 
 # Writes any signed-in user may make about their own account.
@@ -19,7 +19,7 @@ def test_a_viewer_can_change_nothing(app, client, db, login):
     trashed.soft_delete()
     tenant = gen_tenant("Acme")
     gen_group("Core")
-    template = Template(name="Playbook", texts={"en": {"title": "T", "body": "B"}})
+    template = Playbook(name="Playbook", texts={"en": {"title": "T", "body": "B"}})
     db.session.add(template)
     db.session.commit()
     viewer = login("viewer")

@@ -5,7 +5,7 @@ import csv
 import io
 import json
 
-from statuspage.models import AuditEntry, Component, Incident, Subscriber, Template, Tenant
+from statuspage.models import AuditEntry, Component, Incident, Subscriber, Playbook, Tenant
 from tests.factories import gen_component, gen_incident, gen_subscriber, gen_tenant
 
 
@@ -28,7 +28,7 @@ def test_deleted_incident_goes_to_trash_and_restores(app, client, db, login):
 
 def test_trash_lists_every_kind(client, db, login):
     objects = [gen_incident("Old incident"), gen_component("Old component"), gen_tenant("Old tenant"),
-               gen_subscriber("old@example.com"), Template(name="Old playbook", texts={})]
+               gen_subscriber("old@example.com"), Playbook(name="Old playbook", texts={})]
     db.session.add(objects[-1])
     for obj in objects:
         obj.soft_delete()

@@ -6,15 +6,15 @@ import re
 import pytest
 
 from statuspage.extensions import db
-from statuspage.models import Template
+from statuspage.models import Playbook
 from tests.browser.conftest import ADMIN_PASSWORD, sign_in
 from tests.factories import gen_admin, gen_component
 
 pytestmark = pytest.mark.browser
 
 
-def _playbook(component) -> Template:
-    template = Template(
+def _playbook(component) -> Playbook:
+    template = Playbook(
         name="Withdrawals failing", impact="major", status="identified", component_ids=[component.id],
         defaults={"hotline": "400-820-8820"},
         texts={"en": {"title": "Withdrawals are failing",

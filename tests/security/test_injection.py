@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from statuspage.delivery.runner import drain_outbox
-from statuspage.models import Template
+from statuspage.models import Playbook
 from statuspage.services.fanout import fan_out_update
 from tests.doubles.smtp import smtp_sink  # noqa: F401  (fixture)
 from tests.factories import gen_admin, gen_api_token, gen_component, gen_incident, gen_subscriber, gen_tenant
@@ -29,7 +29,7 @@ def hostile(app, db):
     comp = gen_component(f"C {XSS}")
     incident = gen_incident(name=f"I {XSS} {SQL}", body=f"B {XSS}\n\n[link](javascript:alert(3)) {SQL}",
                             components=[comp])
-    db.session.add(Template(name=f"P {XSS}", texts={"en": {"title": f"T {XSS}", "body": f"B {XSS}"}}))
+    db.session.add(Playbook(name=f"P {XSS}", texts={"en": {"title": f"T {XSS}", "body": f"B {XSS}"}}))
     gen_subscriber("reader@example.com")
     gen_subscriber("acme@example.com", tenant=tenant)
     fan_out_update(incident.updates[0])

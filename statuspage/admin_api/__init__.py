@@ -1,6 +1,4 @@
 """The admin JSON API, /api/admin/v1: token auth, JSON errors, documented in openapi.json."""
-import importlib
-
 from flask import Blueprint
 from flask_babel import gettext as _
 
@@ -31,12 +29,4 @@ def _ids_in_range(_endpoint, values):
             raise ApiError(404, "not_found", _("No object with %(name)s %(value)s.", name=name, value=value))
 
 
-from . import catalog, deliveries, incidents, openapi, routes  # noqa: E402,F401
-
-# Endpoints other parts of the product add to this blueprint, when they are installed.
-for _name in ("subscribers", "upstreams"):
-    try:
-        importlib.import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"{__name__}.{_name}":
-            raise
+from . import catalog, deliveries, helpers, incidents, openapi, subscribers, upstreams  # noqa: E402,F401

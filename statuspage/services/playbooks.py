@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import IMPACTS, INCIDENT_STATUSES, Setting, Template
+from ..models import IMPACTS, INCIDENT_STATUSES, Setting, Playbook
 from . import audit
 from .snapshots import template_dict
 from .validation import ValidationError, choice, int_list, text
@@ -52,7 +52,7 @@ def unfilled_placeholders(*texts: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def filled_texts(template: Template, values: dict | None = None) -> dict:
+def filled_texts(template: Playbook, values: dict | None = None) -> dict:
     """{"en": {"title", "body"}, "zh_Hans": {...}} with placeholders filled.
 
     A value typed now wins over the playbook's default, which wins over the
@@ -85,17 +85,17 @@ def clean_template(data: dict) -> dict:
     }
 
 
-def live_templates() -> list[Template]:
-    return list(db.session.scalars(select(Template).where(Template.deleted_at.is_(None)).order_by(Template.name)))
+def live_templates() -> list[Playbook]:
+    return list(db.session.scalars(select(Playbook).where(Playbook.deleted_at.is_(None)).order_by(Playbook.name)))
 
 
-def save_template(fields: dict, template: Template | None = None) -> Template:
-    clash = db.session.scalars(select(Template).where(Template.name == fields["name"])).first()
+def save_template(fields: dict, template: Playbook | None = None) -> Playbook:
+    clash = db.session.scalars(select(Playbook).where(Playbook.name == fields["name"])).first()
     if clash is not None and clash is not template:
         raise ValidationError({"name": _("A playbook with this name exists (perhaps in the trash).")})
     before = template_dict(template) if template else None
     if template is None:
-        template = Template()
+        template = Playbook()
         db.session.add(template)
     for key, value in fields.items():
         setattr(template, key, value)
@@ -109,12 +109,12 @@ def save_template(fields: dict, template: Template | None = None) -> Template:
 DEMO_NAME = "CRM withdrawal requests failing: call the hotline"
 
 
-def ensure_demo_templates(component_ids: list[int] | None = None) -> Template:
+def ensure_demo_templates(component_ids: list[int] | None = None) -> Playbook:
     """The demo playbook for the worst hour: withdrawals failing, with the manual workaround."""
-    existing = db.session.scalars(select(Template).where(Template.name == DEMO_NAME)).first()
+    existing = db.session.scalars(select(Playbook).where(Playbook.name == DEMO_NAME)).first()
     if existing is not None:
         return existing
-    template = Template(
+    template = Playbook(
         name=DEMO_NAME, impact="major", status="identified",
         texts={
             "en": {"title": "Withdrawal requests in the CRM are failing",

@@ -8,7 +8,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
 
-from statuspage.api.openapi import build_spec
+from statuspage.admin_api.openapi import build_spec
 from tests.factories import gen_component, gen_incident, gen_tenant
 
 PREFIX = "/api/admin/v1"

@@ -12,7 +12,7 @@ from ..services.snapshots import incident_dict, update_dict
 from ..services.validation import choice
 from . import bp
 from .common import json_body, require_role
-from .routes import flag, get_or_404, list_limit
+from .helpers import flag, get_or_404, list_limit
 
 
 @bp.get("/incidents")

@@ -12,7 +12,7 @@ from ..services.snapshots import component_dict, tenant_dict
 from ..services.trash import restore, soft_delete
 from . import bp
 from .common import ApiError, json_body, require_role
-from .routes import flag, get_or_404, list_limit
+from .helpers import flag, get_or_404, list_limit
 
 
 def tenant_json(tenant: Tenant) -> dict:

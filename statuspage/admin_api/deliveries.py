@@ -12,7 +12,7 @@ from ..services.snapshots import delivery_dict
 from ..services.validation import choice, id_value
 from . import bp
 from .common import ApiError, require_role
-from .routes import list_limit
+from .helpers import list_limit
 
 
 @bp.get("/deliveries")
