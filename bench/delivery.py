@@ -176,7 +176,7 @@ def reference_smtp(app, update_id: int, port: int, n: int) -> float:
     from flask_mail import Message
     from sqlalchemy.orm import joinedload
 
-    from statuspage.delivery.render import delivery_message
+    from statuspage.notices import delivery_message
     from statuspage.extensions import db
     from statuspage.models import Delivery
 
@@ -268,10 +268,13 @@ def bench_claim(app, update_id: int, n: int) -> dict:
     """Rows per second through claim, re-check, render and finish with a channel that sends nothing."""
     from statuspage import channels
     from statuspage.channels.base import Channel
+    from statuspage.channels.email import EmailChannel
     from statuspage.delivery.runner import drain_outbox
 
-    class NoopChannel(Channel):
-        name = "email"
+    class NoopChannel(EmailChannel):
+        """Renders as email does, sends nothing."""
+
+        batch = Channel.batch
 
         def send(self, delivery, message):
             return "noop"

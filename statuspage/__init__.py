@@ -205,7 +205,7 @@ def _register_blueprints(app: Flask) -> None:
     from .public.feeds import bp as feeds_bp
     from .public.health import bp as health_bp
     from .public.subscriptions import bp as subscriptions_bp
-    from .public.webhooks import bp as webhooks_bp
+    from .channels import register_channel_blueprints
 
     app.register_blueprint(public_bp)
     app.register_blueprint(api_v2_bp)
@@ -213,11 +213,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(feeds_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(subscriptions_bp)
-    app.register_blueprint(webhooks_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/admin/v1")
     csrf.exempt(api_bp)
-    csrf.exempt(webhooks_bp)
+    register_channel_blueprints(app)
 
 
 def _register_cli(app: Flask) -> None:

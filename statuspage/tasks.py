@@ -118,7 +118,7 @@ def deliver(time_budget: float = 60.0) -> dict:
 
 
 def _redis():
-    from .delivery.ratelimit import _redis as client
+    from .ratelimit import redis_client as client
 
     try:
         return client(flask_app())

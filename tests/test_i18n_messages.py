@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import math
 
-from statuspage.delivery.render import render_update_email, render_update_sms, sms_segments
+from statuspage.channels.sms.render import sms_segments
+from statuspage.notices import render_notice
 from statuspage.extensions import db
 from tests.factories import gen_incident
 
@@ -24,7 +25,7 @@ def test_chinese_sms_is_counted_as_ucs2_with_67_characters_a_segment(app):
     incident, update = _incident()
     update.body_translations = {"zh_Hans": ZH_BODY}
     db.session.flush()
-    text = render_update_sms(incident, update, "zh_Hans")
+    text = render_notice("sms", incident, update, "zh_Hans")["text"]
     assert ZH_NAME in text and "回复 STOP 退订" in text and "调查中" in text
     counted = sms_segments(text)
     assert counted["encoding"] == "UCS-2"
@@ -34,7 +35,7 @@ def test_chinese_sms_is_counted_as_ucs2_with_67_characters_a_segment(app):
 
 def test_english_sms_with_the_same_facts_stays_gsm7(app):
     incident, update = _incident()
-    text = render_update_sms(incident, update, "en")
+    text = render_notice("sms", incident, update, "en")["text"]
     assert "Reply STOP to opt out" in text
     assert sms_segments(text)["encoding"] == "GSM-7"
 
@@ -43,7 +44,7 @@ def test_chinese_email_uses_the_chinese_text_and_labels(app):
     incident, update = _incident()
     update.body_translations = {"zh_Hans": ZH_BODY}
     db.session.flush()
-    message = render_update_email(incident, update, "zh_Hans")
+    message = render_notice("email", incident, update, "zh_Hans")
     assert ZH_NAME in message["subject"] and "严重" in message["subject"]
     assert ZH_BODY in message["text"]
     assert "退订：" in message["text"] and "关注此事件：" in message["text"]
@@ -54,7 +55,7 @@ def test_a_notice_without_chinese_text_falls_back_to_the_default_language_with_c
     incident, update = _incident()
     incident.name_translations = {}
     db.session.flush()
-    message = render_update_email(incident, update, "zh_Hans")
+    message = render_notice("email", incident, update, "zh_Hans")
     assert "CRM withdrawals failing" in message["subject"]
     assert "Withdrawals fail. Call 400-820-8820" in message["text"]
     assert "调查中" in message["text"]

@@ -4,8 +4,12 @@ from __future__ import annotations
 from flask import current_app
 from flask_login import current_user
 
+from ..channels.sms.render import sms_segments
+from ..delivery.outbox import enqueue_message
 from ..extensions import db
-from ..models import Incident, IncidentComponent, IncidentUpdate, utcnow
+from ..models import Component, Incident, IncidentComponent, IncidentUpdate, utcnow
+from ..notices import render_notice
+from ..services.fanout import count_recipients
 from ..services.incidents import statuses_for
 
 PREVIEW_LOCALES = ("en", "zh_Hans")
@@ -25,8 +29,6 @@ def transient_incident(fields: dict, kind: str = "incident") -> Incident:
 
 
 def _components(wanted: dict):
-    from ..models import Component
-
     return [db.session.get(Component, cid) for cid in wanted if db.session.get(Component, cid)]
 
 
@@ -44,15 +46,12 @@ def transient_update(incident: Incident, fields: dict) -> IncidentUpdate:
 
 def render_preview(incident: Incident, update: IncidentUpdate) -> dict:
     """Page entry, email and SMS per locale, and how many subscribers per channel it would reach."""
-    from ..delivery import render
-    from ..services.fanout import count_recipients
-
     out = {"incident": incident, "update": update, "locales": {}, "unavailable": None, "recipients": None}
     try:
         for locale in PREVIEW_LOCALES:
-            email = render.render_update_email(incident, update, locale=locale)
-            sms = render.render_update_sms(incident, update, locale=locale)
-            out["locales"][locale] = {"email": email, "sms": sms, "segments": render.sms_segments(sms)}
+            email = render_notice("email", incident, update, locale)
+            sms = render_notice("sms", incident, update, locale)["text"]
+            out["locales"][locale] = {"email": email, "sms": sms, "segments": sms_segments(sms)}
     except NotImplementedError:
         out["unavailable"] = "render"
         out["locales"] = {}
@@ -91,8 +90,6 @@ def build_preview(fields: dict, incident: Incident | None = None, kind: str = "i
 
 def send_test_to_me(preview: dict) -> bool:
     """Queue the previewed email to the acting admin only; False when rendering is not available yet."""
-    from ..delivery.outbox import enqueue_message
-
     rendered = preview["locales"].get(current_user.locale) or preview["locales"].get("en")
     if not rendered:
         return False

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from ..channels import SUBSCRIBER_CHANNELS
 from ..models import COMPONENT_STATUSES, DELIVERY_STATUSES, IMPACTS, INCIDENT_STATUSES, MAINTENANCE_STATUSES, VISIBILITIES
 from . import bp
 
@@ -119,7 +120,7 @@ SCHEMAS = {
         "channel": {"type": "string"}, "status": {"type": "string", "enum": list(DELIVERY_STATUSES)},
         "attempts": {"type": "integer"}, "last_error": {"type": ["string", "null"]}}},
     "Subscriber": {"type": "object", "required": ["id", "channel"], "properties": {
-        "id": {"type": "integer"}, "channel": {"type": "string", "enum": ["email", "sms", "webhook"]},
+        "id": {"type": "integer"}, "channel": {"type": "string", "enum": list(SUBSCRIBER_CHANNELS)},
         "email": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]},
         "webhook_url": {"type": ["string", "null"]}, "tenant": {"type": ["string", "null"]},
         "component_ids": {"type": "array", "items": {"type": "integer"}}, "all_components": {"type": "boolean"},
@@ -182,7 +183,7 @@ def _subscriber_paths() -> dict:
         _json({"type": "object", "properties": {"subscribers": {"type": "array", "items": _ref("Subscriber")},
                                                 "page": {"type": "integer"}, "per_page": {"type": "integer"},
                                                 "total": {"type": "integer"}}}),
-        params=[{"name": "channel", "in": "query", "schema": {"type": "string", "enum": ["email", "sms", "webhook"]}},
+        params=[{"name": "channel", "in": "query", "schema": {"type": "string", "enum": list(SUBSCRIBER_CHANNELS)}},
                 {"name": "tenant", "in": "query", "schema": {"type": "string"}},
                 {"name": "q", "in": "query", "schema": {"type": "string"}},
                 {"name": "test_audience", "in": "query", "schema": {"type": "boolean"}},

@@ -1,10 +1,15 @@
-"""Channels: kind -> class, like healthchecks' TRANSPORTS.
+"""Channels: kind -> class, like healthchecks' TRANSPORTS. Every list of channel kinds derives from CHANNELS.
+
+Each kind is a folder: channels/<kind>/__init__.py holds the Channel subclass
+(the sender), render.py turns a notice into its message, and webhooks.py (if
+any) holds the provider's callbacks as a Blueprint the app factory registers.
 
 An unconfigured email or SMS provider falls back to the log channel
 (CONTRACT: log mode), so nothing is dropped.
 """
 from __future__ import annotations
 
+from ..extensions import csrf
 from .base import Channel, DeliveryError
 from .email import EmailChannel
 from .log import LogChannel
@@ -17,6 +22,8 @@ CHANNELS: dict[str, type[Channel]] = {
     "webhook": WebhookChannel,
     "log": LogChannel,
 }
+# The kinds a subscriber can choose (log mode is a fallback, not a choice).
+SUBSCRIBER_CHANNELS: tuple[str, ...] = tuple(kind for kind, cls in CHANNELS.items() if cls.subscribable)
 
 
 def channel_for(app, name: str) -> type[Channel]:
@@ -25,4 +32,13 @@ def channel_for(app, name: str) -> type[Channel]:
     return cls if cls.is_configured(app) else LogChannel
 
 
-__all__ = ["CHANNELS", "Channel", "DeliveryError", "channel_for"]
+def register_channel_blueprints(app) -> None:
+    """Mount each channel's provider callbacks; they are signed by the provider, so CSRF does not apply."""
+    for cls in CHANNELS.values():
+        if cls.blueprint is not None:
+            app.register_blueprint(cls.blueprint)
+            csrf.exempt(cls.blueprint)
+
+
+__all__ = ["CHANNELS", "SUBSCRIBER_CHANNELS", "Channel", "DeliveryError", "channel_for",
+           "register_channel_blueprints"]

@@ -22,9 +22,22 @@ class DeliveryError(Exception):
 
 
 class Channel:
-    """Sends one rendered message. `send` returns the provider's id (or None)."""
+    """A kind of destination: how a notice reads on it, and how a message reaches it.
+
+    `render(notice)` turns a channel-independent notice (statuspage.notices.Notice)
+    into this channel's message; `render_message(name, ctx)` renders a one-off
+    message (a confirmation) from this channel's templates. An instance sends:
+    `send(delivery, message)` returns the provider's id (or None) or raises
+    DeliveryError; `batch()` holds what a run of sends shares.
+    """
 
     name = "base"
+    # Subscribers can sign up on it; log mode is a fallback, not a choice.
+    subscribable = True
+    # The notice is the same for every subscriber but for their link token: render it once.
+    renders_once_per_notice = False
+    # Provider callbacks (a Flask Blueprint), registered by the app factory.
+    blueprint = None
 
     def __init__(self, app):
         self.app = app
@@ -32,6 +45,14 @@ class Channel:
     @classmethod
     def is_configured(cls, app) -> bool:
         return True
+
+    @staticmethod
+    def render(notice) -> dict:
+        raise NotImplementedError
+
+    @staticmethod
+    def render_message(name: str, ctx: dict) -> dict:
+        raise NotImplementedError
 
     @contextmanager
     def batch(self):

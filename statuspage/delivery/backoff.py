@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from . import setting
+from ..settings import setting
 
 
 def next_attempt(app, attempts: int, created_at: datetime, now: datetime,

@@ -18,13 +18,15 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import joinedload
 
-from ..channels import DeliveryError, channel_for
+from ..channels import CHANNELS, DeliveryError, channel_for
 from ..extensions import db
-from ..models import Delivery, Incident, IncidentUpdate, utcnow
-from . import outbox, setting
+from ..models import Delivery, Incident, IncidentUpdate, Subscriber, utcnow
+from ..notices import delivery_message
+from ..settings import setting
+from . import outbox
 from .backoff import next_attempt
 
-CHANNEL_GROUPS = ("email", "sms", "webhook", "log")
+CHANNEL_GROUPS = tuple(CHANNELS)
 
 
 def worker_name() -> str:
@@ -103,8 +105,6 @@ def _deliver_one(app, channel, row: Delivery, worker_id: str, lease: int, counts
         counts["suppressed"] += 1
         return
     try:
-        from .render import delivery_message
-
         message = delivery_message(row)
         row.attempts += 1
         provider_id = channel.send(row, message)
@@ -145,9 +145,7 @@ def _record_despite_outage(lease: int, mark, *args) -> bool:
 def _record_failure(app, row: Delivery, worker_id: str, exc: DeliveryError, counts: Counter) -> None:
     now = utcnow()
     if exc.opted_out and row.subscriber_id:
-        from ..services.subscriptions import opt_out_subscriber
-
-        opt_out_subscriber(row.subscriber_id, reason="provider")
+        Subscriber.opt_out(row.subscriber_id)
         db.session.commit()
     if exc.permanent:
         outbox.mark_failed(row.id, worker_id, exc.message)

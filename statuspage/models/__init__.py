@@ -16,7 +16,7 @@ from .incident import (
     incident_tenant,
 )
 from .site import Setting, SiteState
-from .subscriber import CHANNELS, Subscriber, subscriber_component
+from .subscriber import Subscriber, subscriber_component
 from .tenant import Tenant
 from .upstream import UPSTREAM_KINDS, UpstreamEntry, UpstreamFeed
 

@@ -6,9 +6,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Tabl
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import SoftDeleteMixin, TimestampMixin, UTCDateTime
-
-CHANNELS = ("email", "sms", "webhook")
+from .base import SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow
 
 subscriber_component = Table(
     "subscriber_component",
@@ -57,3 +55,26 @@ class Subscriber(TimestampMixin, SoftDeleteMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Subscriber {self.id} {self.channel}:{self.address}>"
+
+    def set_opted_out(self, opted_out: bool = True) -> None:
+        """The one place the opt-out flag changes: unsubscribe link, STOP/START, a provider's refusal."""
+        if self.opted_out != opted_out:
+            self.opted_out = opted_out
+            self.opted_out_at = utcnow() if opted_out else None
+
+    @classmethod
+    def opt_out(cls, subscriber_id: int) -> None:
+        """Opt one subscription out (the unsubscribe link, or the provider says the recipient opted out)."""
+        sub = db.session.get(cls, subscriber_id)
+        if sub is not None:
+            sub.set_opted_out(True)
+            db.session.flush()
+
+    @classmethod
+    def opt_out_number(cls, e164: str, opted_out: bool = True) -> int:
+        """STOP (or START) from a handset: applies to every subscription of that number."""
+        subs = db.session.query(cls).filter_by(channel="sms", address=e164).all()
+        for sub in subs:
+            sub.set_opted_out(opted_out)
+        db.session.flush()
+        return len(subs)

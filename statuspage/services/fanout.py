@@ -24,10 +24,11 @@ from __future__ import annotations
 
 from sqlalchemy import and_, exists, func, literal, or_, select, text
 
-from ..delivery import setting
+from ..channels import SUBSCRIBER_CHANNELS
 from ..extensions import db
 from ..models import Delivery, Incident, IncidentComponent, IncidentUpdate, Subscriber, incident_tenant, subscriber_component, utcnow
 from ..models.base import UTCDateTime
+from ..settings import setting
 
 _sub = Subscriber.__table__
 _ic = IncidentComponent.__table__
@@ -65,7 +66,7 @@ def count_recipients(incident) -> dict:
     """{"email": n, "sms": n, "webhook": n}: who a notice on `incident` would reach now."""
     db.session.flush()
     where = recipients_select(**_scope(incident))
-    counts = {"email": 0, "sms": 0, "webhook": 0}
+    counts = dict.fromkeys(SUBSCRIBER_CHANNELS, 0)
     for channel, n in db.session.execute(select(_sub.c.channel, func.count()).where(where).group_by(_sub.c.channel)):
         counts[channel] = int(n)
     return counts

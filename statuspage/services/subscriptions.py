@@ -107,7 +107,7 @@ def find_components(ids) -> list[Component]:
 
 
 def _limit(key: str, limit_name: str, default: int) -> None:
-    from ..delivery.ratelimit import hit
+    from ..ratelimit import hit
 
     limit = int(current_app.config.get(limit_name, default))
     if not hit(current_app, key, limit, 3600):
@@ -179,7 +179,7 @@ def _result(channel: str, address: str, tenant: Tenant | None) -> SubscribeResul
 def send_confirmation(sub: Subscriber) -> None:
     """Queue the confirm link (email) or a fresh 6-digit code (SMS)."""
     from ..delivery.outbox import enqueue_message
-    from ..delivery.render import render_template_message
+    from ..notices import render_template_message
 
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     sub.confirm_sent_at = utcnow()

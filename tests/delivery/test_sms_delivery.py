@@ -23,7 +23,7 @@ def app_config(twilio_double):  # noqa: F811
 
 @pytest.fixture(autouse=True)
 def _fresh_buckets():
-    from statuspage.delivery.ratelimit import reset_local
+    from statuspage.ratelimit import reset_local
 
     reset_local()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from statuspage.delivery.ratelimit import reset_local
+from statuspage.ratelimit import reset_local
 from statuspage.delivery.runner import drain_outbox
 from tests.doubles.twilio import twilio_double  # noqa: F401  (fixture)
 

@@ -20,7 +20,7 @@ def app_config(smtp_sink):  # noqa: F811
 
 @pytest.fixture(autouse=True)
 def _fresh_limits():
-    from statuspage.delivery.ratelimit import reset_local
+    from statuspage.ratelimit import reset_local
 
     reset_local()
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 import time
 
+import redis
+
 # Each sender reserves the next free send slot, `interval` after the previous one, and sleeps until it.
 # Slots are spaced exactly, so no 1-second window holds more than `rate` sends; and a sender that wakes
 # late loses no capacity (the next slot was already reserved), unlike a bucket that fills to one token.
@@ -33,14 +35,13 @@ _local_counters: dict[str, tuple[int, float]] = {}
 _redis_clients: dict[str, object] = {}
 
 
-def _redis(app):
+def redis_client(app):
+    """The shared Redis client for REDIS_URL, or None when the state stays in this process."""
     url = app.config.get("REDIS_URL")
     if not url:
         return None
     client = _redis_clients.get(url)
     if client is None:
-        import redis
-
         client = redis.Redis.from_url(url, socket_timeout=5)
         _redis_clients[url] = client
     return client
@@ -59,7 +60,7 @@ class TokenBucket:
 
     def reserve(self) -> float:
         """Book the next slot: seconds until it (>= 0), or minus the seconds the queue is ahead when too full."""
-        client = _redis(self.app)
+        client = redis_client(self.app)
         now = time.time()
         horizon = max(HORIZON_SECONDS, self.interval)
         if client is not None:
@@ -95,7 +96,7 @@ def hit(app, key: str, limit: int, window_seconds: int) -> bool:
         return True
     bucket = int(time.time() // window_seconds)
     full_key = f"statuspage:limit:{key}:{bucket}"
-    client = _redis(app)
+    client = redis_client(app)
     if client is not None:
         try:
             pipe = client.pipeline()

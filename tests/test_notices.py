@@ -1,7 +1,8 @@
-"""Notices as each channel renders them (the admin preview uses the same functions)."""
+"""Notices as each channel renders them (the admin preview and the worker use the same functions)."""
 from __future__ import annotations
 
-from statuspage.delivery.render import render_update_email, render_update_sms, sms_segments
+from statuspage.channels.sms.render import sms_segments
+from statuspage.notices import render_notice
 from tests.factories import gen_incident
 
 
@@ -16,7 +17,7 @@ def test_sms_segments_count_like_carriers():
 
 def test_lookalike_characters_do_not_force_ucs2(app, db):
     incident = gen_incident(name="API\xa0down", body="We\u2019re on it \u2014 call \u201c400-100\u201d\u2026")
-    text = render_update_sms(incident, incident.updates[0])
+    text = render_notice("sms", incident, incident.updates[0])["text"]
     assert sms_segments(text)["encoding"] == "GSM-7"
     assert "We're on it - call \"400-100\"..." in text
 
@@ -24,7 +25,7 @@ def test_lookalike_characters_do_not_force_ucs2(app, db):
 def test_sms_names_the_incident_link_and_opt_out_and_stays_within_the_segment_cap(app, db):
     app.config["SMS_MAX_SEGMENTS"] = 2
     incident = gen_incident(name="Withdrawals failing", body="Long text. " * 200)
-    text = render_update_sms(incident, incident.updates[0])
+    text = render_notice("sms", incident, incident.updates[0])["text"]
     assert f"http://status.test/incidents/{incident.id}" in text and "Reply STOP to opt out" in text
     assert sms_segments(text)["segments"] <= 2
 
@@ -34,8 +35,8 @@ def test_email_is_rendered_in_the_subscribers_language(app, db):
     incident.name_translations = {"zh_Hans": "提现失败"}
     update = incident.updates[0]
     update.body_translations = {"zh_Hans": "我们正在调查。请拨打热线 400-100。"}
-    zh = render_update_email(incident, update, "zh_Hans")
-    en = render_update_email(incident, update, "en")
+    zh = render_notice("email", incident, update, "zh_Hans")
+    en = render_notice("email", incident, update, "en")
     assert "提现失败" in zh["subject"] and "400-100" in zh["text"] and "提现失败" in zh["html"]
     assert "Withdrawals failing" in en["subject"] and "investigating" in en["text"]
     assert "\n" not in zh["subject"]
@@ -43,7 +44,7 @@ def test_email_is_rendered_in_the_subscribers_language(app, db):
 
 def test_email_subject_carries_impact_and_status(app, db):
     incident = gen_incident(name="DB slow", impact="critical", status="identified")
-    msg = render_update_email(incident, incident.updates[0])
+    msg = render_notice("email", incident, incident.updates[0])
     assert "Critical" in msg["subject"] and "Identified" in msg["subject"]
 
 
@@ -54,8 +55,8 @@ def test_each_subscriber_gets_their_own_links_from_the_shared_rendering(app, db)
     update = incident.updates[0]
     alice = gen_subscriber("alice@example.com")
     bob = gen_subscriber("bob@example.com")
-    for_alice = render_update_email(incident, update, "en", alice)
-    for_bob = render_update_email(incident, update, "en", bob)
+    for_alice = render_notice("email", incident, update, "en", alice)
+    for_bob = render_notice("email", incident, update, "en", bob)
     for sub, msg in ((alice, for_alice), (bob, for_bob)):
         other = bob if sub is alice else alice
         for part in (msg["text"], msg["html"], msg["headers"]["List-Unsubscribe"]):
@@ -68,7 +69,7 @@ def test_a_renamed_incident_is_rendered_afresh(app, db):
 
     incident = gen_incident(name="Withdrawals failing")
     sub = gen_subscriber()
-    assert "Withdrawals failing" in render_update_email(incident, incident.updates[0], "en", sub)["subject"]
+    assert "Withdrawals failing" in render_notice("email", incident, incident.updates[0], "en", sub)["subject"]
     incident.name = "Withdrawals delayed"
     db.session.flush()
-    assert "Withdrawals delayed" in render_update_email(incident, incident.updates[0], "en", sub)["subject"]
+    assert "Withdrawals delayed" in render_notice("email", incident, incident.updates[0], "en", sub)["subject"]

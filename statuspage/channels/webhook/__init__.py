@@ -7,7 +7,10 @@ import json
 import time
 from contextlib import contextmanager
 
-from .base import Channel, DeliveryError
+import requests
+
+from ..base import Channel, DeliveryError
+from .render import render_notice
 
 SIGNATURE_HEADER = "X-Statuspage-Signature"
 TIMESTAMP_HEADER = "X-Statuspage-Timestamp"
@@ -21,6 +24,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 class WebhookChannel(Channel):
     name = "webhook"
+    render = staticmethod(render_notice)
 
     def __init__(self, app):
         super().__init__(app)
@@ -28,16 +32,12 @@ class WebhookChannel(Channel):
 
     @contextmanager
     def batch(self):
-        import requests
-
         with requests.Session() as session:
             self.session = session
             yield self
         self.session = None
 
     def send(self, delivery, message: dict) -> str | None:
-        import requests
-
         body = json.dumps(message["json"], ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = str(int(time.time()))
         secret = message.get("secret") or ""

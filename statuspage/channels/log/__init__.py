@@ -1,13 +1,14 @@
 """Log mode: a provider is not configured, so the rendered message is kept for the admins to read."""
 from __future__ import annotations
 
-from .base import Channel
+from ..base import Channel
 
 
 class LogChannel(Channel):
     """Nothing leaves the process; the outbox row keeps the message (channel `log`)."""
 
     name = "log"
+    subscribable = False
 
     def send(self, delivery, message: dict) -> str | None:
         self.app.logger.info("log mode: %s to %s: %s", delivery.kind, delivery.recipient,

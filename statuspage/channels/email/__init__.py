@@ -7,7 +7,8 @@ from contextlib import contextmanager
 
 from flask_mail import BadHeaderError, Connection, Message
 
-from .base import Channel, DeliveryError
+from ..base import Channel, DeliveryError
+from .render import render_message, render_notice
 
 SMTP_TIMEOUT = 30
 
@@ -44,6 +45,9 @@ def classify_smtp_error(exc: Exception) -> DeliveryError:
 
 class EmailChannel(Channel):
     name = "email"
+    renders_once_per_notice = True
+    render = staticmethod(render_notice)
+    render_message = staticmethod(render_message)
 
     @classmethod
     def is_configured(cls, app) -> bool:
@@ -58,11 +62,8 @@ class EmailChannel(Channel):
 
     @contextmanager
     def batch(self):
-        from ..extensions import mail
-
         conn = _TimedConnection(self.app.extensions["mail"])
         self.connection = conn
-        self._mail = mail
         try:
             yield self
         finally:
