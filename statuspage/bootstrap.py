@@ -7,13 +7,17 @@ import sys
 from pathlib import Path
 
 from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy.exc import DatabaseError
+
+from .services import accounts
+from .services.audit import Actor
+
+FIRST_ADMIN_EMAIL = "admin@localhost"
 
 
 def prepare_database(app: Flask) -> None:
     """Apply pending migrations under a file lock (several workers may start at once)."""
-    from flask_migrate import upgrade
-    from sqlalchemy.exc import DatabaseError
-
     lock_path = Path(app.instance_path) / "migrate.lock"
     with open(lock_path, "w") as lock, app.app_context():
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -34,21 +38,14 @@ def prepare_database(app: Flask) -> None:
 
 def _ensure_first_admin(app: Flask) -> None:
     """Create the first admin once and print its password once; later starts only say how to reset it."""
-    from .extensions import db
-    from .models import AdminUser
-    from .services.accounts import set_password
-
-    if db.session.query(AdminUser.id).first() is not None:
+    if accounts.any_user_exists():
         return
     marker = Path(app.instance_path) / "first_admin_shown"
-    email = "admin@localhost"
     password = secrets.token_urlsafe(12)
-    user = AdminUser(email=email, name="Administrator", role="admin", password_hash="!")
-    set_password(user, password)
-    db.session.add(user)
-    db.session.commit()
+    accounts.create_user(email=FIRST_ADMIN_EMAIL, password=password, name="Administrator", role="admin",
+                         actor=Actor.system())
     if not marker.exists():
-        marker.write_text(email + "\n")
+        marker.write_text(FIRST_ADMIN_EMAIL + "\n")
         print(f"statuspage: first admin created. Sign in at {app.config['PUBLIC_BASE_URL']}/admin/ "
-              f"as {email} with password {password} (shown only this once; "
-              f"change it with `flask --app wsgi create-admin --email {email}`).", file=sys.stderr)
+              f"as {FIRST_ADMIN_EMAIL} with password {password} (shown only this once; "
+              f"change it with `flask --app wsgi create-admin --email {FIRST_ADMIN_EMAIL}`).", file=sys.stderr)

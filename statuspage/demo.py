@@ -5,14 +5,15 @@ before it is created, so running `flask --app wsgi demo` twice adds nothing.
 """
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from .extensions import db
-from .models import (Component, ComponentGroup, Incident, IncidentComponent, IncidentUpdate, Subscriber, Tenant,
+from .models import (Component, ComponentGroup, Incident, IncidentComponent, IncidentUpdate, Tenant,
                      utcnow)
+from .services.playbooks import ensure_demo_templates
+from .services.subscriptions import create_subscriber, find_subscriber
 from .services.tenants import access_url
 
 GROUPS = {
@@ -58,7 +59,6 @@ def load_demo() -> str:
     comps["Globex dedicated gateway"] = _component("Globex dedicated gateway", None, 10, long_ago, tenant=globex)
     created = _incidents(comps, globex, now)
     subscribers = _subscribers(northwind, globex, comps)
-    from .services.playbooks import ensure_demo_templates  # the hotline playbook for the admin
     ensure_demo_templates([comps[n].id for n in ("CRM", "Withdrawals") if n in comps])
     db.session.flush()
     lines = [
@@ -220,17 +220,9 @@ def _subscribers(northwind, globex, comps) -> int:
     wanted.append(("sms", "+8613800138000", northwind, "zh_Hans"))
     wanted.append(("sms", "+8613900139000", globex, "zh_Hans"))
     wanted.append(("sms", "+6581234567", globex, "en"))
-    now = utcnow()
     for channel, address, tenant, locale in wanted:
-        tenant_id = tenant.id if tenant else None
-        exists = _first(select(Subscriber).where(Subscriber.channel == channel, Subscriber.address == address,
-                                                 Subscriber.tenant_id.is_(None) if tenant_id is None
-                                                 else Subscriber.tenant_id == tenant_id))
-        if exists is None:
-            sub = Subscriber(channel=channel, address=address, tenant_id=tenant_id, locale=locale, confirmed=True,
-                             confirmed_at=now, token=secrets.token_urlsafe(24), source="import")
-            if address.startswith("trader1"):
-                sub.all_components = False
-                sub.components = [comps["Withdrawals"], comps["CRM"]]
-            db.session.add(sub)
+        if find_subscriber(channel, address, tenant.id if tenant else None) is None:
+            chosen = [comps["Withdrawals"], comps["CRM"]] if address.startswith("trader1") else []
+            create_subscriber(channel, address, tenant=tenant, locale=locale, components=chosen, confirmed=True,
+                              source="import")
     return len(wanted)

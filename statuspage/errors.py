@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
 
 MESSAGES = {
     400: lambda: _("The request could not be understood. Please check what you sent."),
@@ -63,10 +66,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        from sqlalchemy.exc import DBAPIError, OperationalError
-
-        from .extensions import db
-
         try:
             db.session.rollback()
         except Exception:

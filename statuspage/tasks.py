@@ -13,7 +13,11 @@ import os
 from celery import Celery, Task
 from celery.signals import worker_ready
 
-from .config import config_from_env
+from .delivery import outbox
+from .delivery.worker import deliver_due
+from .jobs import PERIODIC_JOBS, job_named
+from .ratelimit import redis_client
+from .services.fanout import run_pending_fanouts
 
 # Longer than any countdown we schedule (backoff caps at DELIVERY_RETRY_MAX_SECONDS),
 # so Redis never re-delivers a wake-up that is merely waiting for its ETA.
@@ -40,11 +44,9 @@ app = celery  # `celery -A statuspage.tasks` finds either name
 
 
 def _configure(broker: str | None, periodic_jobs=None) -> None:
-    from .delivery.periodic import PERIODIC_JOBS
-
     jobs = periodic_jobs if periodic_jobs is not None else PERIODIC_JOBS
     schedule = {"delivery-sweep": {"task": "statuspage.tasks.sweep", "schedule": float(SWEEP_SECONDS)}}
-    for name, every, _target in jobs:
+    for name, every, _run in jobs:
         schedule[f"periodic-{name}"] = {"task": "statuspage.tasks.run_periodic", "schedule": float(every),
                                         "args": (name,)}
     celery.conf.update(
@@ -69,7 +71,7 @@ def flask_app():
     """The app this worker serves: the one init_celery was given, else one built from the environment."""
     global _flask_app
     if _flask_app is None:
-        from . import create_app
+        from .app import create_app  # deferred: the factory imports this module (init_celery)
 
         _flask_app = create_app()
     return _flask_app
@@ -78,8 +80,6 @@ def flask_app():
 def init_celery(flask) -> Celery:
     """Bind Celery to a Flask app (create_app calls this when CELERY_BROKER_URL is set)."""
     global _flask_app
-    from .delivery import outbox
-
     _configure(flask.config["CELERY_BROKER_URL"])
     _flask_app = flask
     flask.extensions["celery"] = celery
@@ -100,10 +100,8 @@ def _send_wakeups(rows: int) -> None:
 @celery.task(name="statuspage.tasks.deliver")
 def deliver(time_budget: float = 60.0) -> dict:
     """Drain due rows for up to `time_budget` seconds; re-enqueue itself while work remains."""
-    from .delivery import outbox
-    from .delivery.worker import deliver_due
-
     _mark_busy(time_budget + 30)
+    run_pending_fanouts()  # a deferred fan-out is written before its rows are looked for
     counts = deliver_due(time_budget=time_budget)
     if counts.get("budget_exhausted"):
         deliver.apply_async(retry=False)  # a continuation: one successor per task, ends when the work does
@@ -118,10 +116,8 @@ def deliver(time_budget: float = 60.0) -> dict:
 
 
 def _redis():
-    from .ratelimit import redis_client as client
-
     try:
-        return client(flask_app())
+        return redis_client(flask_app())
     except Exception:
         return None
 
@@ -157,45 +153,22 @@ def _workers_busy() -> bool:
 @celery.task(name="statuspage.tasks.sweep")
 def sweep() -> int:
     """Beat, every 30 s: finish deferred fan-outs and wake workers for due rows a lost task left behind."""
-    from sqlalchemy import text
-
-    from .extensions import db
-    from .services.fanout import run_pending_fanouts
-
     run_pending_fanouts()
-    due = outbox_due_count(db, text)
+    due = outbox.due_count()
     # Workers already draining re-enqueue themselves; only wake them when none is at work.
     if due and not _workers_busy():
         _send_wakeups(due)
     return due
 
 
-def outbox_due_count(db, text) -> int:
-    from .models import utcnow
-
-    now = utcnow()
-    if db.engine.dialect.name == "sqlite":
-        now = now.replace(tzinfo=None)
-    n = db.session.execute(text(
-        "SELECT COUNT(*) FROM delivery WHERE (status = 'queued' AND next_attempt_at <= :now) "
-        "OR (status = 'sending' AND lease_until < :now)"), {"now": now}).scalar()
-    db.session.commit()
-    return int(n or 0)
-
-
 @celery.task(name="statuspage.tasks.run_periodic")
 def run_periodic(name: str) -> bool:
     """One of PERIODIC_JOBS (the job itself is idempotent)."""
-    from .delivery.periodic import PERIODIC_JOBS, resolve
-
-    for job_name, _every, target in PERIODIC_JOBS:
-        if job_name == name:
-            func = resolve(target)
-            if func is None:
-                return False
-            func()
-            return True
-    return False
+    job = job_named(name)
+    if job is None:
+        return False
+    job.run()
+    return True
 
 
 @worker_ready.connect

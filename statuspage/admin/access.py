@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
+from ..services import lookup
+from ..services.audit import Actor
 from ..services.validation import ValidationError, id_value
 
 
@@ -45,11 +47,25 @@ def checkbox(name: str) -> bool:
     return request.form.get(name) in ("1", "on", "true", "y")
 
 
-def get_or_404(model, object_id, live: bool = True):
-    from ..extensions import db
+def acting() -> Actor:
+    """The signed-in admin, as the services want to be told who acts."""
+    return Actor.of(current_user, via="web")
 
-    obj = db.session.get(model, id_value(object_id)) if id_value(object_id) else None
-    if obj is None or (live and getattr(obj, "deleted_at", None) is not None):
+
+def signed_in_user():
+    """The signed-in admin as a plain object (not the request-bound proxy), for services to keep."""
+    return current_user._get_current_object()
+
+
+def require_role(role: str) -> None:
+    """For a view open to a lesser role whose writes need more: 403 unless the admin has `role`."""
+    if not current_user.has_role(role):
+        abort(403)
+
+
+def get_or_404(model, object_id, live: bool = True):
+    obj = lookup.find(model, object_id, live=live)
+    if obj is None:
         abort(404)
     return obj
 

@@ -7,13 +7,12 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db, limiter, login_manager
-from ..models import AdminUser, utcnow
-from ..services import audit, people
-from ..services.accounts import check_password
+from ..extensions import limiter, login_manager
+from ..models import AdminUser
+from ..services import accounts
 from ..services.validation import ValidationError
 from . import bp
-from .access import role_required, safe_next
+from .access import acting, role_required, safe_next, signed_in_user
 
 PENDING = "pending_second_factor"
 PENDING_SECONDS = 300
@@ -27,9 +26,7 @@ def _finish_login(user: AdminUser):
     next_url = session.get("login_next")
     session.clear()  # a fresh session: nothing from before sign-in survives (fixation)
     login_user(user)
-    user.last_login_at = utcnow()
-    audit.record("login", "admin_user", user.id, summary=user.email)
-    db.session.commit()
+    accounts.record_login(user)
     return redirect(safe_next(next_url))
 
 
@@ -44,9 +41,9 @@ def login():
         return render_template("admin/login.html", email="")
     email = (request.form.get("email") or "").strip().lower()[:320]
     password = (request.form.get("password") or "")[:1000]
-    user = people.find_user_by_email(email)
+    user = accounts.find_user_by_email(email)
     # One message and the same work for an unknown email and a wrong password.
-    if not check_password(user, password):
+    if not accounts.check_password(user, password):
         flash(_("Email or password is incorrect."), "error")
         return render_template("admin/login.html", email=email), 401
     if user.totp_secret:
@@ -65,7 +62,7 @@ def login_second_factor():
         flash(_("Please sign in again."), "error")
         return redirect(url_for("admin.login"))
     if request.method == "POST":
-        if people.verify_second_factor(user, request.form.get("code", "")):
+        if accounts.verify_second_factor(user, request.form.get("code", "")):
             return _finish_login(user)
         flash(_("That code is not valid."), "error")
         return render_template("admin/login_verify.html"), 401
@@ -81,10 +78,8 @@ def _pending_user(pending: dict) -> AdminUser | None:
 
 @bp.post("/logout")
 def logout():
-    # The session is a signed cookie: only a new session version stops a copy of it from working.
     if current_user.is_authenticated:
-        current_user.session_version += 1
-        db.session.commit()
+        accounts.end_sessions(signed_in_user())
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
@@ -94,7 +89,7 @@ def logout():
 @bp.post("/account/logout-everywhere")
 @login_required
 def logout_everywhere():
-    people.logout_everywhere(current_user._get_current_object())
+    accounts.logout_everywhere(signed_in_user(), actor=acting())
     logout_user()
     session.clear()
     flash(_("You are signed out on every device."), "info")
@@ -105,13 +100,14 @@ def logout_everywhere():
 @role_required("viewer")
 def account():
     errors = {}
-    user = current_user._get_current_object()
+    user = signed_in_user()
     if request.method == "POST":
-        if not check_password(user, request.form.get("current_password", "")[:1000]):
+        if not accounts.check_password(user, request.form.get("current_password", "")[:1000]):
             errors["current_password"] = _("Your current password is not correct.")
         else:
             try:
-                people.change_password(user, request.form.get("password", ""), request.form.get("confirm", ""))
+                accounts.change_password(user, request.form.get("password", ""), request.form.get("confirm", ""),
+                                         actor=acting())
                 login_user(user)  # this session carries on with the new session version
                 flash(_("Password changed. Other sessions are signed out."), "info")
                 return redirect(url_for("admin.account"))
@@ -123,22 +119,22 @@ def account():
 @bp.route("/account/two-factor", methods=["GET", "POST"])
 @role_required("viewer")
 def two_factor():
-    user = current_user._get_current_object()
+    user = signed_in_user()
     if user.totp_secret:
         if request.method == "POST":
-            if not check_password(user, request.form.get("current_password", "")[:1000]):
+            if not accounts.check_password(user, request.form.get("current_password", "")[:1000]):
                 flash(_("Your current password is not correct."), "error")
                 return render_template("admin/two_factor.html", enabled=True), 422
-            people.disable_totp(user)
+            accounts.disable_totp(user, actor=acting())
             flash(_("Two-factor sign-in is off."), "info")
             return redirect(url_for("admin.account"))
         return render_template("admin/two_factor.html", enabled=True)
-    secret = session.get("totp_setup") or people.new_totp_secret()
+    secret = session.get("totp_setup") or accounts.new_totp_secret()
     session["totp_setup"] = secret
-    uri = people.provisioning_uri(user, secret, current_app.config.get("SITE_NAME", "Status"))
+    uri = accounts.provisioning_uri(user, secret, current_app.config.get("SITE_NAME", "Status"))
     if request.method == "POST":
         try:
-            codes = people.enable_totp(user, secret, request.form.get("code", ""))
+            codes = accounts.enable_totp(user, secret, request.form.get("code", ""), actor=acting())
         except ValidationError as exc:
             return render_template("admin/two_factor.html", enabled=False, secret=secret, uri=uri,
                                    errors=exc.errors), 422

@@ -3,28 +3,21 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from ..extensions import db
 from ..models import COMPONENT_STATUSES, Component, ComponentGroup, Tenant
 from ..services import catalog as service
 from ..services.trash import soft_delete
 from ..services.validation import ValidationError
-from . import bp
-from .access import checkbox, flash_errors, form_ids, get_or_404, role_required
 from ..templating import COMPONENT_STATUS_LABELS
-from .incident_forms import FormValues, live_components, live_tenants
-
-
-def _groups():
-    return db.session.scalars(select(ComponentGroup).where(ComponentGroup.deleted_at.is_(None))
-                              .order_by(ComponentGroup.position)).all()
+from . import bp
+from .access import acting, checkbox, flash_errors, form_ids, get_or_404, require_role, role_required
+from .incident_forms import FormValues
 
 
 def _components_page(errors=None, form=None, status=200):
-    return render_template("admin/components.html", components=live_components(), groups=_groups(),
-                           statuses=COMPONENT_STATUSES, errors=errors or {}, form=form or FormValues(),
-                           bulk=None, status_labels=COMPONENT_STATUS_LABELS), status
+    return render_template("admin/components.html", components=service.live_components(),
+                           groups=service.live_groups(), statuses=COMPONENT_STATUSES, errors=errors or {},
+                           form=form or FormValues(), bulk=None, status_labels=COMPONENT_STATUS_LABELS), status
 
 
 @bp.get("/components")
@@ -43,7 +36,7 @@ def _component_data() -> dict:
 @role_required("admin")
 def component_create():
     try:
-        service.save_component(service.clean_component(_component_data()))
+        service.save_component(service.clean_component(_component_data()), actor=acting())
     except ValidationError as exc:
         return _components_page(exc.errors, request.form, 422)
     flash(_("Component added."), "info")
@@ -56,36 +49,31 @@ def component_edit(component_id):
     component = get_or_404(Component, component_id)
     errors = {}
     if request.method == "POST":
-        from flask import abort
-        from flask_login import current_user
-
         action = request.form.get("action", "save")
-        needed = "responder" if action == "status" else "admin"
-        if not current_user.has_role(needed):
-            abort(403)
+        require_role("responder" if action == "status" else "admin")
         try:
             if action == "delete":
-                soft_delete("component", component)
+                soft_delete("component", component, actor=acting())
                 flash(_("Component moved to the trash."), "info")
                 return redirect(url_for("admin.components"))
             if action in ("up", "down"):
-                service.move_component(component, -1 if action == "up" else 1)
+                service.move_component(component, -1 if action == "up" else 1, actor=acting())
                 return redirect(url_for("admin.components"))
             if action == "status":
                 service.save_component(service.clean_component({"status": request.form.get("status")}, partial=True),
-                                       component)
+                                       component, actor=acting())
             else:
-                service.save_component(service.clean_component(_component_data()), component)
+                service.save_component(service.clean_component(_component_data()), component, actor=acting())
             flash(_("Saved."), "info")
             return redirect(url_for("admin.components"))
         except ValidationError as exc:
-            db.session.rollback()
             errors = exc.errors
     form = FormValues(name=component.name, description=component.description, status=component.status,
                       group=component.group.name if component.group else "",
                       show_uptime="on" if component.show_uptime else "")
     return render_template("admin/component_form.html", component=component, form=form, errors=errors,
-                           statuses=COMPONENT_STATUSES, groups=_groups(), status_labels=COMPONENT_STATUS_LABELS), \
+                           statuses=COMPONENT_STATUSES, groups=service.live_groups(),
+                           status_labels=COMPONENT_STATUS_LABELS), \
         422 if errors else 200
 
 
@@ -96,7 +84,7 @@ def components_bulk():
     ids = form_ids("component_ids")
     action = request.form.get("bulk_action", "")
     status = request.form.get("status", "")
-    chosen = [c for c in live_components() if c.id in ids]
+    chosen = [c for c in service.live_components() if c.id in ids]
     if not chosen or action not in ("status", "delete") or (action == "status" and status not in COMPONENT_STATUSES):
         flash(_("Choose components and an action first."), "error")
         return redirect(url_for("admin.components"))
@@ -104,12 +92,16 @@ def components_bulk():
     if typed != str(len(chosen)):
         bulk = {"components": chosen, "action": action, "status": status, "count": len(chosen),
                 "wrong": bool(typed)}
-        return render_template("admin/components.html", components=live_components(), groups=_groups(),
+        return render_template("admin/components.html", components=service.live_components(),
+                               groups=service.live_groups(),
                                statuses=COMPONENT_STATUSES, errors={}, form=FormValues(), bulk=bulk,
                                status_labels=COMPONENT_STATUS_LABELS), \
             422 if typed else 200
     ids = [c.id for c in chosen]
-    count = service.bulk_delete(ids) if action == "delete" else service.bulk_set_status(ids, status)
+    if action == "delete":
+        count = service.bulk_delete(ids, actor=acting())
+    else:
+        count = service.bulk_set_status(ids, status, actor=acting())
     flash(_("%(n)d components changed.", n=count), "info")
     return redirect(url_for("admin.components"))
 
@@ -119,14 +111,14 @@ def components_bulk():
 def group_save():
     group = get_or_404(ComponentGroup, request.form.get("group_id")) if request.form.get("group_id") else None
     if group is not None and request.form.get("action") == "delete":
-        soft_delete("group", group)
+        soft_delete("group", group, actor=acting())
         flash(_("Group moved to the trash."), "info")
         return redirect(url_for("admin.components"))
     name = (request.form.get("name") or "").strip()
     if not name or len(name) > 200:
         flash(_("A group needs a name (at most 200 characters)."), "error")
         return redirect(url_for("admin.components"))
-    service.save_group(name, (request.form.get("description") or "")[:2000], group)
+    service.save_group(name, (request.form.get("description") or "")[:2000], group, actor=acting())
     flash(_("Saved."), "info")
     return redirect(url_for("admin.components"))
 
@@ -139,7 +131,7 @@ def _tenant_data() -> dict:
 @bp.get("/tenants")
 @role_required("viewer")
 def tenants():
-    return render_template("admin/tenants.html", tenants=live_tenants(), errors={}, form=FormValues(),
+    return render_template("admin/tenants.html", tenants=service.live_tenants(), errors={}, form=FormValues(),
                            access_url=service.tenant_access_url)
 
 
@@ -147,9 +139,9 @@ def tenants():
 @role_required("admin")
 def tenant_create():
     try:
-        service.save_tenant(service.clean_tenant(_tenant_data()))
+        service.save_tenant(service.clean_tenant(_tenant_data()), actor=acting())
     except ValidationError as exc:
-        return render_template("admin/tenants.html", tenants=live_tenants(), errors=exc.errors, form=request.form,
+        return render_template("admin/tenants.html", tenants=service.live_tenants(), errors=exc.errors, form=request.form,
                                access_url=service.tenant_access_url), 422
     flash(_("Tenant added."), "info")
     return redirect(url_for("admin.tenants"))
@@ -162,15 +154,14 @@ def tenant_update(tenant_id):
     action = request.form.get("action", "save")
     try:
         if action == "delete":
-            soft_delete("tenant", tenant)
+            soft_delete("tenant", tenant, actor=acting())
             flash(_("Tenant moved to the trash."), "info")
         elif action == "rotate":
-            service.rotate_tenant_access(tenant)
+            service.rotate_tenant_access(tenant, actor=acting())
             flash(_("New access link made. The old link no longer works."), "info")
         else:
-            service.save_tenant(service.clean_tenant(_tenant_data()), tenant)
+            service.save_tenant(service.clean_tenant(_tenant_data()), tenant, actor=acting())
             flash(_("Saved."), "info")
     except ValidationError as exc:
-        db.session.rollback()
         flash_errors(exc)
     return redirect(url_for("admin.tenants"))

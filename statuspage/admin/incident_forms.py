@@ -3,25 +3,13 @@ from __future__ import annotations
 
 from flask import request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from ..extensions import db
-from ..models import COMPONENT_STATUSES, Component, Tenant
+from ..models import COMPONENT_STATUSES
 from ..services.playbooks import PLACEHOLDERS, filled_texts
 from ..services.validation import id_value
 from .access import checkbox
 
-
 VISIBILITY_LABELS = {"public": _l("Public"), "tenants": _l("Tenants only"), "drill": _l("Drill (admins and test audience)")}
-
-
-def live_components() -> list[Component]:
-    return list(db.session.scalars(select(Component).where(Component.deleted_at.is_(None))
-                                   .order_by(Component.group_id.is_(None), Component.group_id, Component.position)))
-
-
-def live_tenants() -> list[Tenant]:
-    return list(db.session.scalars(select(Tenant).where(Tenant.deleted_at.is_(None)).order_by(Tenant.name)))
 
 
 def _components_from_form(form) -> dict:

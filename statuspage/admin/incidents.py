@@ -1,24 +1,21 @@
 """Incidents: list, open (from a playbook), preview, post updates, publish drafts, postmortems."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
-from sqlalchemy import select
 
-from ..extensions import db
 from ..models import CLOSED_STATUSES, COMPONENT_STATUSES, IMPACTS, VISIBILITIES, Incident, Playbook
-from ..services import audit
 from ..services import incidents as service
-from ..services.staleness import stale_incident_ids
+from ..services import lookup
+from ..services.catalog import live_components, live_tenants
 from ..services.playbooks import PLACEHOLDERS, live_templates
-from ..services.validation import ValidationError, id_value
+from ..services.previews import build_preview, send_test
+from ..services.staleness import stale_incident_ids
+from ..services.validation import ValidationError
 from ..templating import IMPACT_LABELS, INCIDENT_STATUS_LABELS
 from . import bp
-from .access import get_or_404, role_required
-from .incident_forms import (VISIBILITY_LABELS, FormValues, form_from_template, incident_data, live_components,
-                             live_tenants, update_data)
-from .preview import build_preview, send_test_to_me
+from .access import acting, get_or_404, require_role, role_required
+from .incident_forms import VISIBILITY_LABELS, FormValues, form_from_template, incident_data, update_data
 
 
 def _choices(kind: str = "incident") -> dict:
@@ -33,12 +30,7 @@ def _choices(kind: str = "incident") -> dict:
 @role_required("viewer")
 def incident_list():
     state = request.args.get("state", "open")
-    query = select(Incident).where(Incident.deleted_at.is_(None), Incident.kind == "incident")
-    if state == "open":
-        query = query.where(Incident.status.not_in(CLOSED_STATUSES))
-    elif state == "closed":
-        query = query.where(Incident.status.in_(CLOSED_STATUSES))
-    rows = db.session.scalars(query.order_by(Incident.started_at.desc()).limit(200)).all()
+    rows = service.list_incidents(kind="incident", state=state if state in ("open", "closed") else None, limit=200)
     return render_template("admin/incidents.html", incidents=rows, state=state, stale=stale_incident_ids())
 
 
@@ -47,13 +39,12 @@ def incident_list():
 def incident_new():
     if request.method == "GET":
         form = FormValues(visibility="public", impact="minor", status="investigating", deliver_notifications="on")
-        template = db.session.get(Playbook, id_value(request.args.get("template"))) if request.args.get("template") else None
-        if template is not None and template.deleted_at is None:
+        template = lookup.find(Playbook, request.args.get("template"))
+        if template is not None:
             form = FormValues(form_from_template(template, request.args))
         return render_template("admin/incident_new.html", form=form, errors={}, preview=None,
                                chosen_template=template, **_choices())
-    if not current_user.has_role("responder"):
-        abort(403)
+    require_role("responder")
     data = incident_data()
     action = request.form.get("action", "post")
     try:
@@ -68,16 +59,15 @@ def incident_new():
         return render_template("admin/incident_new.html", form=request.form, errors={}, preview=preview,
                                chosen_template=None, **_choices())
     tenants = fields.pop("tenants")
-    incident = service.create_incident(**fields, tenants=tenants, owner=current_user._get_current_object())
+    incident = service.create_incident(**fields, tenants=tenants, actor=acting())
     flash(_("Incident opened.") if not incident.draft else _("Draft saved. Nothing was published or sent."), "info")
     return redirect(url_for("admin.incident_detail", incident_id=incident.id))
 
 
 def _send_test(preview: dict, incident_id) -> None:
-    if send_test_to_me(preview):
-        audit.record("send_test", "incident", incident_id, summary=current_user.email)
-        db.session.commit()
-        flash(_("A test email is on its way to %(email)s. Nobody else gets it.", email=current_user.email), "info")
+    actor = acting()
+    if send_test(preview, incident_id, actor=actor):
+        flash(_("A test email is on its way to %(email)s. Nobody else gets it.", email=actor.name), "info")
     else:
         flash(_("Sending a test is not available yet: the notice renderer is not installed."), "error")
 
@@ -124,7 +114,7 @@ def incident_post_update(incident_id):
             status=409)
     service.post_update(incident, fields["status"], fields["body"], fields["components"],
                         fields["deliver_notifications"], body_translations=fields["body_translations"],
-                        author=current_user._get_current_object())
+                        actor=acting())
     flash(_("Update posted."), "info")
     return redirect(url_for("admin.incident_detail", incident_id=incident.id))
 
@@ -136,9 +126,9 @@ def incident_edit(incident_id):
     data = {k: v for k, v in incident_data().items()
             if k in ("name", "name_translations", "impact", "visibility", "tenant_slugs")}
     try:
-        service.update_incident(incident, service.clean_incident(data, kind=incident.kind, partial=True))
+        service.update_incident(incident, service.clean_incident(data, kind=incident.kind, partial=True),
+                                actor=acting())
     except ValidationError as exc:
-        db.session.rollback()
         return _detail(incident, errors=exc.errors, status=422)
     flash(_("Saved."), "info")
     return redirect(url_for("admin.incident_detail", incident_id=incident.id))
@@ -149,7 +139,7 @@ def incident_edit(incident_id):
 def incident_publish(incident_id):
     incident = get_or_404(Incident, incident_id)
     if incident.draft:
-        service.update_incident(incident, {"draft": False})
+        service.update_incident(incident, {"draft": False}, actor=acting())
         flash(_("Published. Its notice goes out now if notifications were on."), "info")
     return redirect(url_for("admin.incident_detail", incident_id=incident.id))
 
@@ -167,7 +157,7 @@ def incident_send_test(incident_id):
 @role_required("responder")
 def incident_delete(incident_id):
     incident = get_or_404(Incident, incident_id)
-    service.delete_incident(incident)
+    service.delete_incident(incident, actor=acting())
     flash(_("Moved to the trash. You can restore it from there."), "info")
     return redirect(url_for("admin.incident_list" if incident.kind == "incident" else "admin.maintenance_list"))
 
@@ -177,14 +167,14 @@ def incident_delete(incident_id):
 def incident_postmortem(incident_id):
     incident = get_or_404(Incident, incident_id)
     if request.method == "POST":
-        if not current_user.has_role("responder"):
-            abort(403)
+        require_role("responder")
         body = (request.form.get("postmortem_body") or "").strip()
         if len(body) > 50000:
             return render_template("admin/postmortem.html", incident=incident, body=body[:50000],
                                    errors={"postmortem_body": _("Must be at most %(n)d characters.", n=50000)}), 422
         action = request.form.get("action")
-        service.save_postmortem(incident, body, publish={"publish": True, "unpublish": False}.get(action))
+        service.save_postmortem(incident, body, publish={"publish": True, "unpublish": False}.get(action),
+                                actor=acting())
         flash(_("Postmortem published.") if incident.postmortem_published_at else _("Postmortem saved as a draft."),
               "info")
         return redirect(url_for("admin.incident_postmortem", incident_id=incident.id))

@@ -5,17 +5,15 @@ from zoneinfo import available_timezones
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
-from sqlalchemy import select
 
-from ..extensions import db
-from ..models import CLOSED_STATUSES, VISIBILITIES, Incident
+from ..models import VISIBILITIES
 from ..services import incidents as service
+from ..services.catalog import live_components, live_tenants
 from ..services.maintenance import parse_window
 from ..services.validation import ValidationError
 from . import bp
-from .access import checkbox, role_required
-from .incident_forms import VISIBILITY_LABELS, FormValues, incident_data, live_components, live_tenants
+from .access import acting, checkbox, role_required
+from .incident_forms import VISIBILITY_LABELS, FormValues, incident_data
 
 COMMON_ZONES = ("UTC", "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo", "Europe/London",
                 "Europe/Berlin", "America/New_York", "America/Chicago", "America/Los_Angeles", "Australia/Sydney")
@@ -30,9 +28,7 @@ def _zones() -> list[str]:
 @bp.get("/maintenance")
 @role_required("viewer")
 def maintenance_list():
-    rows = db.session.scalars(select(Incident).where(Incident.deleted_at.is_(None), Incident.kind == "maintenance")
-                              .order_by(Incident.status.in_(CLOSED_STATUSES), Incident.scheduled_for.desc())
-                              .limit(200)).all()
+    rows = service.list_incidents(kind="maintenance", order="schedule", limit=200)
     return render_template("admin/maintenance.html", rows=rows)
 
 
@@ -61,7 +57,7 @@ def maintenance_new():
         return _form_page(request.form, exc.errors, 422)
     tenants = fields.pop("tenants")
     incident = service.create_incident(
-        **fields, tenants=tenants, kind="maintenance", owner=current_user._get_current_object(),
+        **fields, tenants=tenants, kind="maintenance", actor=acting(),
         scheduled_for=start, scheduled_until=end, notify_on_start=checkbox("notify_on_start"),
         notify_on_complete=checkbox("notify_on_complete"), auto_transition=checkbox("auto_transition"))
     flash(_("Maintenance scheduled."), "info")

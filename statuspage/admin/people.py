@@ -4,33 +4,30 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..models import ROLE_RANK, ROLES, AdminUser, ApiToken
-from ..services import people
+from ..services import accounts
 from ..services.playbooks import PLACEHOLDERS, save_site_placeholder_defaults, site_placeholder_defaults
 from ..services.validation import ValidationError
 from . import bp
-from .access import get_or_404, role_required
+from .access import acting, flash_errors, get_or_404, role_required, signed_in_user
 
 
 @bp.get("/users")
 @role_required("admin")
 def users():
-    rows = db.session.scalars(select(AdminUser).order_by(AdminUser.deleted_at.is_not(None), AdminUser.email)).all()
-    return render_template("admin/users.html", users=rows, roles=ROLES, errors={}, form={})
+    return render_template("admin/users.html", users=accounts.list_users(), roles=ROLES, errors={}, form={})
 
 
 @bp.post("/users")
 @role_required("admin")
 def user_create():
     try:
-        people.save_user(request.form.to_dict())
+        accounts.save_user(request.form.to_dict(), actor=acting())
     except ValidationError as exc:
-        rows = db.session.scalars(select(AdminUser).order_by(AdminUser.email)).all()
-        return render_template("admin/users.html", users=rows, roles=ROLES, errors=exc.errors,
-                               form=request.form), 422
+        return render_template("admin/users.html", users=accounts.list_users(deactivated_last=False), roles=ROLES,
+                               errors=exc.errors, form=request.form), 422
     flash(_("Account created."), "info")
     return redirect(url_for("admin.users"))
 
@@ -42,26 +39,20 @@ def user_update(user_id):
     action = request.form.get("action")
     try:
         if action == "delete":
-            if user.id == current_user.id:
-                raise ValidationError({"user": _("You cannot delete your own account.")})
-            people.delete_user(user)
+            accounts.delete_user(user, actor=acting())
         elif action == "restore":
-            people.restore_user(user)
+            accounts.restore_user(user, actor=acting())
         else:
-            people.save_user(request.form.to_dict(), user=user)
+            accounts.save_user(request.form.to_dict(), user=user, actor=acting())
     except ValidationError as exc:
-        for message in exc.errors.values():
-            flash(message, "error")
+        flash_errors(exc)
         return redirect(url_for("admin.users"))
     flash(_("Saved."), "info")
     return redirect(url_for("admin.users"))
 
 
 def _visible_tokens():
-    query = select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
-    if not current_user.has_role("admin"):
-        query = query.where(ApiToken.user_id == current_user.id)
-    return db.session.scalars(query).all()
+    return accounts.visible_tokens(signed_in_user())
 
 
 def _allowed_roles():
@@ -80,8 +71,8 @@ def tokens():
 @limiter.limit("20 per hour")
 def token_create():
     try:
-        token, raw = people.create_token(current_user._get_current_object(), request.form.get("name", ""),
-                                         request.form.get("role", current_user.role))
+        token, raw = accounts.create_token(signed_in_user(), request.form.get("name", ""),
+                                           request.form.get("role", current_user.role), actor=acting())
     except ValidationError as exc:
         return render_template("admin/tokens.html", tokens=_visible_tokens(), roles=_allowed_roles(), raw=None,
                                errors=exc.errors), 422
@@ -96,7 +87,7 @@ def token_revoke(token_id):
     token = get_or_404(ApiToken, token_id, live=False)
     if token.user_id != current_user.id and not current_user.has_role("admin"):
         abort(403)
-    people.revoke_token(token)
+    accounts.revoke_token(token, actor=acting())
     flash(_("Token revoked. Scripts using it stop working now."), "info")
     return redirect(url_for("admin.tokens"))
 
@@ -105,7 +96,7 @@ def token_revoke(token_id):
 @role_required("admin")
 def settings():
     if request.method == "POST":
-        save_site_placeholder_defaults(request.form.to_dict())
+        save_site_placeholder_defaults(request.form.to_dict(), actor=acting())
         flash(_("Settings saved."), "info")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", values=site_placeholder_defaults(), placeholders=PLACEHOLDERS)

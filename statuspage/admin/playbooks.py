@@ -6,11 +6,12 @@ from flask_babel import gettext as _
 
 from ..models import IMPACTS, INCIDENT_STATUSES, Playbook
 from ..services import playbooks as service
+from ..services.catalog import live_components
 from ..services.trash import soft_delete
 from ..services.validation import ValidationError
 from . import bp
-from .access import form_ids, get_or_404, role_required
-from .incident_forms import FormValues, live_components
+from .access import acting, form_ids, get_or_404, require_role, role_required
+from .incident_forms import FormValues
 
 
 def _form_of(template: Playbook | None) -> FormValues:
@@ -51,19 +52,15 @@ def playbook_edit(template_id):
 def _save(template):
     if request.method == "GET":
         return _page(template, _form_of(template), {})
-    from flask import abort
-    from flask_login import current_user
-
-    if not current_user.has_role("responder"):
-        abort(403)
+    require_role("responder")
     if request.form.get("action") == "delete" and template is not None:
-        soft_delete("template", template)
+        soft_delete("template", template, actor=acting())
         flash(_("Playbook moved to the trash."), "info")
         return redirect(url_for("admin.playbooks"))
     data = request.form.to_dict()
     data["component_ids"] = form_ids("component_ids")
     try:
-        saved = service.save_template(service.clean_template(data), template)
+        saved = service.save_template(service.clean_template(data), template, actor=acting())
     except ValidationError as exc:
         return _page(template, request.form, exc.errors, 422)
     flash(_("Playbook saved."), "info")

@@ -7,14 +7,12 @@ import json
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from ..extensions import db
 from ..models import AuditEntry, utcnow
-from ..services import export_import, trash
+from ..services import audit, export_import, trash
 from ..services.validation import ValidationError, id_value
 from . import bp
-from .access import flash_errors, role_required
+from .access import acting, flash_errors, require_role, role_required
 
 
 @bp.get("/trash")
@@ -26,25 +24,21 @@ def trash_view():
 @bp.post("/trash/<kind>/<object_id>")
 @role_required("responder")
 def trash_action(kind, object_id):
-    from flask_login import current_user
-
     obj = trash.get_object(kind, id_value(object_id), deleted=True)
     if obj is None:
         abort(404)
     action = request.form.get("action")
     if action == "restore":
-        if kind in ("component", "group", "tenant", "subscriber") and not current_user.has_role("admin"):
-            abort(403)
-        trash.restore(kind, obj)
+        if kind in ("component", "group", "tenant", "subscriber"):
+            require_role("admin")
+        trash.restore(kind, obj, actor=acting())
         flash(_("Restored."), "info")
     elif action == "purge":
-        if not current_user.has_role("admin"):
-            abort(403)
+        require_role("admin")
         try:
-            trash.purge(kind, obj, request.form.get("confirm", ""))
+            trash.purge(kind, obj, request.form.get("confirm", ""), actor=acting())
             flash(_("Deleted for good."), "info")
         except ValidationError as exc:
-            db.session.rollback()
             flash_errors(exc)
             return render_template("admin/trash.html", items=trash.trash_items()), 422
     else:
@@ -52,18 +46,8 @@ def trash_action(kind, object_id):
     return redirect(url_for("admin.trash_view"))
 
 
-def _audit_query():
-    query = select(AuditEntry).order_by(AuditEntry.id.desc())
-    args = request.args
-    if args.get("actor"):
-        query = query.where(AuditEntry.actor.contains(args["actor"][:320]))
-    if args.get("action"):
-        query = query.where(AuditEntry.action == args["action"][:64])
-    if args.get("object_type"):
-        query = query.where(AuditEntry.object_type == args["object_type"][:64])
-    if args.get("object_id"):
-        query = query.where(AuditEntry.object_id == args["object_id"][:64])
-    return query
+def _audit_entries(limit: int) -> list[AuditEntry]:
+    return audit.entries(request.args, limit)
 
 
 def _entry_row(e: AuditEntry) -> dict:
@@ -77,20 +61,20 @@ def _entry_row(e: AuditEntry) -> dict:
 def audit_log():
     fmt = request.args.get("format")
     if fmt == "json":
-        rows = [_entry_row(e) for e in db.session.scalars(_audit_query().limit(100000))]
+        rows = [_entry_row(e) for e in _audit_entries(100000)]
         return _download(json.dumps(rows, ensure_ascii=False, indent=1), "application/json", "audit.json")
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["id", "created_at", "actor", "via", "action", "object_type", "object_id", "summary",
                          "before", "after"])
-        for e in db.session.scalars(_audit_query().limit(100000)):
+        for e in _audit_entries(100000):
             row = _entry_row(e)
             writer.writerow([row[k] if k not in ("before", "after") else json.dumps(row[k], ensure_ascii=False)
                              for k in ("id", "created_at", "actor", "via", "action", "object_type", "object_id",
                                        "summary", "before", "after")])
         return _download(out.getvalue(), "text/csv; charset=utf-8", "audit.csv")
-    entries = db.session.scalars(_audit_query().limit(300)).all()
+    entries = _audit_entries(300)
     return render_template("admin/audit.html", entries=entries, args=request.args)
 
 
@@ -121,7 +105,6 @@ def import_config():
             raise ValidationError({"file": _("This is not a statuspage export file.")}) from None
         result = export_import.import_config(data)
     except ValidationError as exc:
-        db.session.rollback()
         flash_errors(exc)
         return render_template("admin/export.html", result=None), 422
     return render_template("admin/export.html", result=result)

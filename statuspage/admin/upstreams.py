@@ -5,7 +5,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import UPSTREAM_KINDS, Component, UpstreamFeed
+from ..models import UPSTREAM_KINDS, UpstreamFeed
+from ..services.catalog import live_components
 from ..upstream import registry
 from ..upstream.drafts import resolution_suggestions
 from . import bp
@@ -20,9 +21,7 @@ def upstreams():
 
 def _render(form: dict | None = None, errors: dict | None = None, status: int = 200):
     feeds = registry.list_feeds(include_deleted=True)
-    components = db.session.scalars(db.select(Component).where(Component.deleted_at.is_(None),
-                                                               Component.third_party.is_(False))
-                                    .order_by(Component.name)).all()
+    components = sorted(live_components(first_party_only=True), key=lambda c: c.name)
     return render_template("admin/upstreams.html", feeds=[f for f in feeds if f.deleted_at is None],
                            trash=[f for f in feeds if f.deleted_at is not None], components=components,
                            kinds=UPSTREAM_KINDS, suggestions=resolution_suggestions(), form=form or {},

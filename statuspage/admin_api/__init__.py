@@ -2,6 +2,7 @@
 from flask import Blueprint
 from flask_babel import gettext as _
 
+from ..extensions import db
 from ..services.validation import ValidationError
 from .common import ApiError
 
@@ -15,8 +16,7 @@ def _api_error(exc: ApiError):
 
 @bp.errorhandler(ValidationError)
 def _invalid(exc: ValidationError):
-    from ..extensions import db
-
+    # Nothing of a refused request may reach a later commit in the same session.
     db.session.rollback()
     return ApiError(422, "invalid", "; ".join(f"{k}: {v}" for k, v in exc.errors.items()), exc.errors).response()
 

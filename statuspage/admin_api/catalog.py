@@ -3,15 +3,13 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from ..extensions import db
 from ..models import Component, Tenant
 from ..services import catalog as service
 from ..services.snapshots import component_dict, tenant_dict
 from ..services.trash import restore, soft_delete
 from . import bp
-from .common import ApiError, json_body, require_role
+from .common import ApiError, api_actor, api_token, json_body, require_role
 from .helpers import flag, get_or_404, list_limit
 
 
@@ -25,16 +23,14 @@ def tenant_json(tenant: Tenant) -> dict:
 @bp.get("/components")
 @require_role("viewer")
 def components_list():
-    query = select(Component).order_by(Component.position, Component.id).limit(list_limit(500, 5000))
-    if not flag("include_deleted"):
-        query = query.where(Component.deleted_at.is_(None))
-    return jsonify([component_dict(c) for c in db.session.scalars(query)])
+    components = service.list_components(include_deleted=flag("include_deleted"), limit=list_limit(500, 5000))
+    return jsonify([component_dict(c) for c in components])
 
 
 @bp.post("/components")
 @require_role("admin")
 def components_create():
-    component = service.save_component(service.clean_component(json_body()))
+    component = service.save_component(service.clean_component(json_body()), actor=api_actor())
     return jsonify(component_dict(component)), 201
 
 
@@ -47,21 +43,19 @@ def components_get(component_id):
 @bp.patch("/components/<component_id>")
 @require_role("responder")
 def components_patch(component_id):
-    from flask import g
-
     component = get_or_404(Component, component_id, what="component")
     fields = service.clean_component(json_body(), partial=True)
-    token = g.api_token
+    token = api_token()
     if set(fields) - {"status"} and not (token.user.has_role("admin") and token.role == "admin"):
         raise ApiError(403, "forbidden", _("Only the 'admin' role may change more than a component's status."))
-    return jsonify(component_dict(service.save_component(fields, component)))
+    return jsonify(component_dict(service.save_component(fields, component, actor=api_actor())))
 
 
 @bp.delete("/components/<component_id>")
 @require_role("admin")
 def components_delete(component_id):
     component = get_or_404(Component, component_id, what="component")
-    soft_delete("component", component)
+    soft_delete("component", component, actor=api_actor())
     return jsonify(component_dict(component))
 
 
@@ -70,23 +64,21 @@ def components_delete(component_id):
 def components_restore(component_id):
     component = get_or_404(Component, component_id, live=False, what="component")
     if component.deleted_at is not None:
-        restore("component", component)
+        restore("component", component, actor=api_actor())
     return jsonify(component_dict(component))
 
 
 @bp.get("/tenants")
 @require_role("viewer")
 def tenants_list():
-    query = select(Tenant).order_by(Tenant.name).limit(list_limit(500, 5000))
-    if not flag("include_deleted"):
-        query = query.where(Tenant.deleted_at.is_(None))
-    return jsonify([tenant_json(t) for t in db.session.scalars(query)])
+    tenants = service.list_tenants(include_deleted=flag("include_deleted"), limit=list_limit(500, 5000))
+    return jsonify([tenant_json(t) for t in tenants])
 
 
 @bp.post("/tenants")
 @require_role("admin")
 def tenants_create():
-    return jsonify(tenant_json(service.save_tenant(service.clean_tenant(json_body())))), 201
+    return jsonify(tenant_json(service.save_tenant(service.clean_tenant(json_body()), actor=api_actor()))), 201
 
 
 @bp.get("/tenants/<tenant_id>")
@@ -99,14 +91,15 @@ def tenants_get(tenant_id):
 @require_role("admin")
 def tenants_patch(tenant_id):
     tenant = get_or_404(Tenant, tenant_id, what="tenant")
-    return jsonify(tenant_json(service.save_tenant(service.clean_tenant(json_body(), partial=True), tenant)))
+    fields = service.clean_tenant(json_body(), partial=True)
+    return jsonify(tenant_json(service.save_tenant(fields, tenant, actor=api_actor())))
 
 
 @bp.delete("/tenants/<tenant_id>")
 @require_role("admin")
 def tenants_delete(tenant_id):
     tenant = get_or_404(Tenant, tenant_id, what="tenant")
-    soft_delete("tenant", tenant)
+    soft_delete("tenant", tenant, actor=api_actor())
     return jsonify(tenant_json(tenant))
 
 
@@ -115,7 +108,7 @@ def tenants_delete(tenant_id):
 def tenants_restore(tenant_id):
     tenant = get_or_404(Tenant, tenant_id, live=False, what="tenant")
     if tenant.deleted_at is not None:
-        restore("tenant", tenant)
+        restore("tenant", tenant, actor=api_actor())
     return jsonify(tenant_json(tenant))
 
 
@@ -123,5 +116,5 @@ def tenants_restore(tenant_id):
 @require_role("admin")
 def tenants_rotate(tenant_id):
     tenant = get_or_404(Tenant, tenant_id, what="tenant")
-    service.rotate_tenant_access(tenant)
+    service.rotate_tenant_access(tenant, actor=api_actor())
     return jsonify(tenant_json(tenant))

@@ -1,11 +1,13 @@
-"""What every admin API module shares: token auth by role, JSON errors, body parsing."""
+"""What every admin API module shares: token auth by role, the acting user, JSON errors, body parsing."""
 from __future__ import annotations
 
 from functools import wraps
 
 from flask import g, jsonify, request
 
-from ..models import ROLE_RANK
+from ..models import ROLE_RANK, ApiToken
+from ..services.accounts import authenticate_token
+from ..services.audit import Actor
 
 
 class ApiError(Exception):
@@ -33,9 +35,6 @@ def require_role(role: str):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            from ..services.accounts import authenticate_token
-            from ..extensions import db
-
             header = request.headers.get("Authorization", "")
             scheme, _, raw = header.partition(" ")
             if scheme.lower() != "bearer" or not raw.strip():
@@ -46,16 +45,22 @@ def require_role(role: str):
             effective = min(ROLE_RANK.get(token.role, -1), ROLE_RANK.get(token.user.role, -1))
             if effective < ROLE_RANK[role]:
                 raise ApiError(403, "forbidden", f"This action needs the '{role}' role; the token has '{token.role}'.")
-            g.actor = token.user.email
-            g.actor_user_id = token.user_id
-            g.actor_via = "api"
             g.api_token = token
-            db.session.commit()  # record last_used_at even if the view fails
             return view(*args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+def api_token() -> ApiToken:
+    """The token this request was authenticated with (set by `require_role`)."""
+    return g.api_token
+
+
+def api_actor() -> Actor:
+    """The token's user, as the services want to be told who acts."""
+    return Actor.of(api_token().user, via="api")
 
 
 def json_body() -> dict:

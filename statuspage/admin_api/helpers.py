@@ -4,15 +4,14 @@ from __future__ import annotations
 from flask import request
 from flask_babel import gettext as _
 
-from ..extensions import db
+from ..services import lookup
 from ..services.validation import id_value
 from .common import ApiError
 
 
 def get_or_404(model, object_id, live: bool = True, what: str = "object"):
-    number = id_value(object_id)
-    obj = db.session.get(model, number) if number else None
-    if obj is None or (live and getattr(obj, "deleted_at", None) is not None):
+    obj = lookup.find(model, object_id, live=live)
+    if obj is None:
         raise ApiError(404, "not_found", _("No %(what)s with id %(id)s.", what=what, id=str(object_id)[:40]))
     return obj
 

@@ -1,35 +1,25 @@
 """Incidents and maintenances over the admin API: the same rules as the admin forms."""
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from ..extensions import db
-from ..models import CLOSED_STATUSES, Incident
+from ..models import Incident
 from ..services import incidents as service
 from ..services.snapshots import incident_dict, update_dict
 from ..services.validation import choice
 from . import bp
-from .common import json_body, require_role
+from .common import api_actor, json_body, require_role
 from .helpers import flag, get_or_404, list_limit
 
 
 @bp.get("/incidents")
 @require_role("viewer")
 def incidents_list():
-    query = select(Incident).order_by(Incident.started_at.desc(), Incident.id.desc()).limit(list_limit())
-    if not flag("include_deleted"):
-        query = query.where(Incident.deleted_at.is_(None))
-    kind = request.args.get("kind")
-    if kind:
-        query = query.where(Incident.kind == choice(request.args, "kind", ("incident", "maintenance")))
-    state = request.args.get("state")
-    if state:
-        state = choice(request.args, "state", ("open", "closed"))
-        closed = Incident.status.in_(CLOSED_STATUSES)
-        query = query.where(closed if state == "closed" else ~closed)
-    return jsonify([incident_dict(i, with_updates=False) for i in db.session.scalars(query)])
+    kind = choice(request.args, "kind", ("incident", "maintenance")) if request.args.get("kind") else None
+    state = choice(request.args, "state", ("open", "closed")) if request.args.get("state") else None
+    rows = service.list_incidents(kind=kind, state=state, include_deleted=flag("include_deleted"), limit=list_limit())
+    return jsonify([incident_dict(i, with_updates=False) for i in rows])
 
 
 @bp.post("/incidents")
@@ -38,7 +28,7 @@ def incidents_create():
     data = json_body()
     fields = service.clean_incident(data)
     tenants = fields.pop("tenants")
-    incident = service.create_incident(**fields, tenants=tenants, owner=g.api_token.user)
+    incident = service.create_incident(**fields, tenants=tenants, actor=api_actor())
     return jsonify(incident_dict(incident)), 201
 
 
@@ -62,12 +52,7 @@ def incidents_patch(incident_id):
             "body": data.get("body") or _("Status changed to %(status)s.", status=data.get("status", incident.status)),
             "body_translations": data.get("body_translations") or {},
             "deliver_notifications": data.get("deliver_notifications", True)}, incident)
-    service.update_incident(incident, fields, commit=False)
-    if update_fields is not None:
-        service.post_update(incident, update_fields["status"], update_fields["body"], {},
-                            update_fields["deliver_notifications"], body_translations=update_fields["body_translations"],
-                            author=g.api_token.user, commit=False)
-    db.session.commit()
+    service.edit_and_post_update(incident, fields, update_fields, actor=api_actor())
     return jsonify(incident_dict(incident))
 
 
@@ -75,7 +60,7 @@ def incidents_patch(incident_id):
 @require_role("responder")
 def incidents_delete(incident_id):
     incident = get_or_404(Incident, incident_id, what="incident")
-    service.delete_incident(incident)
+    service.delete_incident(incident, actor=api_actor())
     return jsonify(incident_dict(incident, with_updates=False))
 
 
@@ -84,7 +69,7 @@ def incidents_delete(incident_id):
 def incidents_restore(incident_id):
     incident = get_or_404(Incident, incident_id, live=False, what="incident")
     if incident.deleted_at is not None:
-        service.restore_incident(incident)
+        service.restore_incident(incident, actor=api_actor())
     return jsonify(incident_dict(incident, with_updates=False))
 
 
@@ -95,5 +80,5 @@ def incidents_post_update(incident_id):
     fields = service.clean_update(json_body(), incident)
     update = service.post_update(incident, fields["status"], fields["body"], fields["components"],
                                  fields["deliver_notifications"], body_translations=fields["body_translations"],
-                                 author=g.api_token.user)
+                                 actor=api_actor())
     return jsonify(update_dict(update)), 201

@@ -6,13 +6,14 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import UpstreamFeed
+from ..services import lookup
 from ..upstream import registry
 from . import bp
 from .common import ApiError, json_body, require_role
 
 
 def _feed_or_404(feed_id: int) -> UpstreamFeed:
-    feed = db.session.get(UpstreamFeed, feed_id)
+    feed = lookup.find(UpstreamFeed, feed_id, live=False)
     if feed is None:
         raise ApiError(404, "not_found", _("No upstream feed with id %(id)s.", id=feed_id))
     return feed

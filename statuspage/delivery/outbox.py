@@ -9,6 +9,7 @@ owner, so a row already `sent` is never sent again.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from datetime import datetime, timedelta
 
@@ -17,6 +18,9 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import Delivery, utcnow
+from ..models.base import UTCDateTime
+
+log = logging.getLogger(__name__)
 
 # Called (no arguments) after a commit that queued work: the embedded runner
 # sets its event, the Celery glue sends a wake-up task.
@@ -46,9 +50,7 @@ def _install_commit_hook() -> None:
                     try:
                         callback(rows)
                     except Exception:  # a broker hiccup must not fail the commit; the sweeper catches up
-                        import logging
-
-                        logging.getLogger(__name__).warning("delivery wake-up failed", exc_info=True)
+                        log.warning("delivery wake-up failed", exc_info=True)
 
         @event.listens_for(Session, "after_rollback")
         def _forget_on_rollback(session):
@@ -73,6 +75,17 @@ def _ts(value: datetime):
     return value.replace(tzinfo=None) if db.engine.dialect.name == "sqlite" else value
 
 
+# A row is due: queued and its time has come, or being sent under a lease that ran out (its worker died).
+DUE = "((status = 'queued' AND next_attempt_at <= :now) OR (status = 'sending' AND lease_until < :now))"
+
+
+def due_count() -> int:
+    """How many rows a worker could claim now."""
+    n = db.session.execute(text(f"SELECT COUNT(*) FROM delivery WHERE {DUE}"), {"now": _ts(utcnow())}).scalar()
+    db.session.commit()
+    return int(n or 0)
+
+
 def claim_batch(worker_id: str, channels: tuple[str, ...], limit: int, lease_seconds: int) -> list[int]:
     """Take up to `limit` due rows on `channels` for this worker; returns their ids.
 
@@ -93,14 +106,11 @@ def claim_batch(worker_id: str, channels: tuple[str, ...], limit: int, lease_sec
     sql = text(f"""
         WITH due AS {"MATERIALIZED " if postgres else ""}(
             SELECT id FROM delivery
-            WHERE channel IN ({names})
-              AND ((status = 'queued' AND next_attempt_at <= :now)
-                   OR (status = 'sending' AND lease_until < :now))
+            WHERE channel IN ({names}) AND {DUE}
             ORDER BY next_attempt_at, id
             LIMIT :limit{lock})
         UPDATE delivery SET status = 'sending', claimed_by = :worker, lease_until = :lease, updated_at = :now
-        WHERE id IN (SELECT id FROM due)
-          AND ((status = 'queued' AND next_attempt_at <= :now) OR (status = 'sending' AND lease_until < :now))
+        WHERE id IN (SELECT id FROM due) AND {DUE}
         RETURNING id""")
     ids = [r[0] for r in db.session.execute(sql, params)]
     db.session.commit()
@@ -168,8 +178,6 @@ def next_due_in(channels: tuple[str, ...] | None = None) -> float | None:
     times = [t for t in (row, lease) if t is not None]
     if not times:
         return None
-    from ..models.base import UTCDateTime
-
     earliest = min(UTCDateTime().process_result_value(
         datetime.fromisoformat(t) if isinstance(t, str) else t, db.engine.dialect) for t in times)
     return max(0.0, (earliest - utcnow()).total_seconds())

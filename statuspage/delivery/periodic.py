@@ -1,25 +1,44 @@
-"""Jobs the worker runs on a timer (embedded thread, or Celery beat).
+"""Jobs a worker runs on a timer (the embedded thread, or Celery beat).
 
-Each entry: (name, every_seconds, "module:function"). A function takes no
-arguments, runs inside an app context, commits its own work, and is
-idempotent: two workers running it at once must not double anything.
+The jobs themselves belong to the layers above (fan-out, maintenance,
+reminders, upstream polling); the entry points hand their list
+(`statuspage.jobs.PERIODIC_JOBS`) to the runner, so delivery never imports
+upwards. A job takes no arguments, runs inside an app context, commits its
+own work, and is idempotent: two workers running it at once must not
+double anything.
 """
 from __future__ import annotations
 
-import importlib
+import logging
+import time
+from typing import Callable, NamedTuple
 
-PERIODIC_JOBS: list[tuple[str, int, str]] = [
-    ("maintenance-transitions", 15, "statuspage.services.maintenance:advance_due"),
-    ("stale-incident-reminders", 60, "statuspage.services.staleness:remind_stale"),
-    ("upstream-poll", 15, "statuspage.upstream:poll_due"),
-]
+from ..extensions import db
+
+log = logging.getLogger(__name__)
 
 
-def resolve(target: str):
-    """The callable for "module:function", or None when that part is not installed."""
-    module_name, _, func_name = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    return getattr(module, func_name, None)
+class PeriodicJob(NamedTuple):
+    name: str
+    every_seconds: float
+    run: Callable[[], object]
+
+
+class PeriodicSchedule:
+    """Runs jobs on their intervals; each job is idempotent, so a double run is harmless."""
+
+    def __init__(self, jobs=()):
+        self.jobs = list(jobs)
+        self.next_run = {job.name: 0.0 for job in self.jobs}
+
+    def run_due(self) -> None:
+        now = time.monotonic()
+        for job in self.jobs:
+            if now < self.next_run[job.name]:
+                continue
+            self.next_run[job.name] = now + job.every_seconds
+            try:
+                job.run()
+            except Exception:  # one failing job must not stop deliveries or the other jobs
+                log.exception("periodic job %s failed", job.name)
+                db.session.rollback()

@@ -13,12 +13,12 @@ import fcntl
 import logging
 import os
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 
 from ..extensions import db
 from . import outbox
+from .periodic import PeriodicSchedule
 from .worker import deliver_due, worker_name
 
 log = logging.getLogger(__name__)
@@ -33,11 +33,17 @@ def _wake_up(_rows: int = 1) -> None:
     _wake.set()
 
 
-def drain_outbox() -> dict:
-    """Send everything due now (retries not yet due are left for later); returns counts."""
+def drain_outbox(before_each_pass=()) -> dict:
+    """Send everything due now (retries not yet due are left for later); returns counts.
+
+    `before_each_pass`: callables run before each pass (the CLI passes the
+    deferred fan-out, so rows still to be written are sent too).
+    """
     totals: Counter = Counter()
     worker_id = worker_name()
     while True:
+        for prepare in before_each_pass:
+            prepare()
         counts = deliver_due(worker_id)
         totals.update(counts)
         # A pass that only scheduled retries ends the drain: those rows wait for their backoff.
@@ -46,46 +52,18 @@ def drain_outbox() -> dict:
     return {k: v for k, v in totals.items() if v}
 
 
-class PeriodicSchedule:
-    """Runs PERIODIC_JOBS on their intervals; each job is idempotent, so a double run is harmless."""
-
-    def __init__(self):
-        from .periodic import PERIODIC_JOBS
-
-        self.jobs = list(PERIODIC_JOBS)
-        self.next_run = {name: 0.0 for name, _, _ in self.jobs}
-
-    def run_due(self) -> None:
-        from .periodic import resolve
-
-        now = time.monotonic()
-        for name, every, target in self.jobs:
-            if now < self.next_run[name]:
-                continue
-            self.next_run[name] = now + every
-            func = resolve(target)
-            if func is None:
-                continue
-            try:
-                func()
-            except Exception:  # one failing job must not stop deliveries or the other jobs
-                log.exception("periodic job %s failed", name)
-                db.session.rollback()
-
-
-def run_loop(stop: threading.Event, periodic: bool = True) -> None:
-    """Deliver, run periodic jobs, sleep until woken or the next row is due."""
+def run_loop(stop: threading.Event, jobs=()) -> None:
+    """Run due periodic jobs, deliver, sleep until woken or the next row is due."""
     outbox._install_commit_hook()
     if _wake_up not in outbox.WAKEUP_CALLBACKS:
         outbox.WAKEUP_CALLBACKS.append(_wake_up)
-    schedule = PeriodicSchedule() if periodic else None
+    schedule = PeriodicSchedule(jobs)
     worker_id = worker_name()
     while not stop.is_set():
         _wake.clear()
         try:
+            schedule.run_due()
             deliver_due(worker_id, time_budget=30, stop=stop)
-            if schedule is not None:
-                schedule.run_due()
             wait = outbox.next_due_in()
         except Exception:  # the database restarting, say: back off and try again
             log.exception("delivery loop error")
@@ -97,16 +75,16 @@ def run_loop(stop: threading.Event, periodic: bool = True) -> None:
         _wake.wait(timeout)
 
 
-def run_forever() -> None:
+def run_forever(jobs=()) -> None:
     """`flask deliver`: the worker in the foreground until interrupted."""
     stop = threading.Event()
     try:
-        run_loop(stop)
+        run_loop(stop, jobs)
     except KeyboardInterrupt:
         stop.set()
 
 
-def _guarded_loop(app, stop: threading.Event) -> None:
+def _guarded_loop(app, stop: threading.Event, jobs) -> None:
     lock_path = Path(app.instance_path) / "delivery-worker.lock"
     with app.app_context():
         while not stop.is_set():
@@ -120,10 +98,10 @@ def _guarded_loop(app, stop: threading.Event) -> None:
                 lock.truncate()
                 lock.write(str(os.getpid()))
                 lock.flush()
-                run_loop(stop)
+                run_loop(stop, jobs)
 
 
-def start_embedded_worker(app) -> threading.Thread | None:
+def start_embedded_worker(app, jobs=()) -> threading.Thread | None:
     """Start the in-process worker once per process (called by create_app when serving with no broker)."""
     if os.environ.get("WERKZEUG_RUN_MAIN") is None and app.debug and os.environ.get("FLASK_RUN_FROM_CLI"):
         return None  # the reloader's parent process: the child runs the worker
@@ -131,7 +109,7 @@ def start_embedded_worker(app) -> threading.Thread | None:
     if key in _started and _started[key].is_alive():
         return _started[key]
     stop = threading.Event()
-    thread = threading.Thread(target=_guarded_loop, args=(app, stop), name="statuspage-delivery", daemon=True)
+    thread = threading.Thread(target=_guarded_loop, args=(app, stop, jobs), name="statuspage-delivery", daemon=True)
     thread.stop_event = stop  # type: ignore[attr-defined]
     thread.start()
     _started[key] = thread

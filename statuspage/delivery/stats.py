@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import Delivery, IncidentUpdate, utcnow
+from ..models import Delivery, IncidentUpdate, Subscriber, utcnow
+from .outbox import request_wakeup
 
 PENDING = ("queued", "sending")
 
@@ -69,11 +70,6 @@ def retry_failed(update_id: int) -> int:
 
     The caller commits (and records the audit entry for the admin's click).
     """
-    from ..models import Subscriber
-    from .outbox import request_wakeup
-
-    from sqlalchemy import update
-
     gone = select(Subscriber.id).where((Subscriber.opted_out.is_(True)) | (Subscriber.deleted_at.is_not(None)))
     now = utcnow()
     stmt = (update(Delivery)

@@ -21,11 +21,13 @@ class AdminUser(UserMixin, TimestampMixin, SoftDeleteMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200), default="", nullable=False)
     password_hash: Mapped[str] = mapped_column(String(300), nullable=False)
     role: Mapped[str] = mapped_column(String(16), default="admin", nullable=False)
+    # Nothing sets it yet (every admin is "en"); mapped so the models keep matching the migrations.
     locale: Mapped[str] = mapped_column(String(16), default="en", nullable=False)
     # Part of the session identity: bumping it logs the user out everywhere.
     session_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     recovery_codes: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    # Unused: mapped only so the models keep matching the migrations.
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

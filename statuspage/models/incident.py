@@ -13,6 +13,8 @@ MAINTENANCE_STATUSES = ("scheduled", "in_progress", "verifying", "completed")
 IMPACTS = ("none", "minor", "major", "critical")
 VISIBILITIES = ("public", "tenants", "drill")
 CLOSED_STATUSES = ("resolved", "completed")
+# Maintenance windows that are running: they hold their components "under maintenance".
+ACTIVE_MAINTENANCE_STATUSES = ("in_progress", "verifying")
 
 incident_tenant = Table(
     "incident_tenant",

@@ -9,7 +9,8 @@ from flask_login import current_user
 
 from ..models import Tenant
 from ..services import tenants as tenant_access
-from ..services.visibility import Viewer, find_tenant
+from ..services.tenants import find_tenant_by_slug as find_tenant
+from ..services.visibility import Viewer
 
 
 @dataclass(frozen=True)

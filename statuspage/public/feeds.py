@@ -1,6 +1,7 @@
 """RSS and Atom feeds of incidents and maintenance: one entry per update, newest first."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
@@ -63,10 +64,11 @@ def build_feed(scope: Scope, incidents: list[Incident], fmt: str, component: Com
     fg = FeedGenerator()
     fg.id(scope.absolute(f"/components/{component.id}/" if component is not None else "/"))
     fg.title(title)
-    fg.link(href=scope.absolute("/") + suffix, rel="alternate")
-    # Feed validators expect the feed to name its own address.
+    # Feed validators expect the feed to name its own address. The page comes last: for RSS
+    # feedgen makes the last link given the channel's <link>, which readers show as the website.
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     fg.link(href=base + request.path + suffix, rel="self")
+    fg.link(href=scope.absolute("/") + suffix, rel="alternate")
     fg.description(_("Incidents and maintenance for %(page)s", page=page_name))
     fg.language("zh-Hans" if locale == "zh_Hans" else "en")
 
@@ -95,6 +97,4 @@ def build_feed(scope: Scope, incidents: list[Incident], fmt: str, component: Com
 
 
 def _epoch():
-    from datetime import datetime, timezone
-
     return datetime(2020, 1, 1, tzinfo=timezone.utc)

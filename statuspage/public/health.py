@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import time
-from functools import lru_cache
+from importlib.metadata import version
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from sqlalchemy import text
 
-from ..extensions import db
+from ..services import health
 
 bp = Blueprint("health", __name__)
 
@@ -26,8 +25,6 @@ BUILD = Gauge("statuspage_build_info", "Software version", ["version"], registry
 
 def software_version() -> str:
     try:
-        from importlib.metadata import version
-
         return version("statuspage")
     except Exception:
         return "0.1.0"
@@ -54,29 +51,15 @@ def healthz():
     return jsonify({"status": "ok"})
 
 
-@lru_cache(maxsize=4)
-def _migration_heads(directory: str) -> tuple[str, ...]:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    cfg = Config()
-    cfg.set_main_option("script_location", directory)
-    return tuple(sorted(ScriptDirectory.from_config(cfg).get_heads()))
-
-
 @bp.get("/readyz")
 def readyz():
     """Ready: the database answers and its schema is at the migrations' head."""
-    from alembic.runtime.migration import MigrationContext
-
     try:
-        with db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-            current = tuple(sorted(MigrationContext.configure(conn).get_current_heads()))
+        current = health.database_revision()
     except Exception as exc:
         current_app.logger.warning("readiness: database unreachable: %s", exc)
         return _not_ready("database_unreachable", f"The database cannot be reached ({exc.__class__.__name__}).")
-    heads = _migration_heads(current_app.extensions["migrate"].directory)
+    heads = health.migration_heads(current_app.extensions["migrate"].directory)
     if current != heads:
         return _not_ready("migrations_pending",
                           f"The database schema is at {', '.join(current) or 'nothing'}; the code expects "
@@ -95,15 +78,10 @@ def _not_ready(code: str, reason: str):
 def metrics():
     BUILD.labels(software_version()).set(1)
     try:
-        rows = db.session.execute(text("SELECT status, COUNT(*) FROM delivery GROUP BY status")).all()
-        from ..models import DELIVERY_STATUSES
-
-        counts = {s: 0 for s in DELIVERY_STATUSES} | {status: n for status, n in rows}
-        for status, n in counts.items():
+        for status, n in health.outbox_counts().items():
             OUTBOX.labels(status).set(n)
-        version = db.session.execute(text("SELECT version FROM site_state WHERE id = 1")).scalar()
-        SITE_VERSION.set(version or 0)
+        SITE_VERSION.set(health.site_version())
     except Exception:  # metrics must still answer while the database is down
-        db.session.rollback()
+        health.forget()
         current_app.logger.warning("metrics: database unavailable", exc_info=True)
     return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)

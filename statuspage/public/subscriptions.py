@@ -7,36 +7,27 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from ..extensions import csrf, db
-from ..models import Component, Tenant
+from ..extensions import csrf
+from ..models import Tenant
 from ..services import subscriptions as subs
+from ..services.tenants import access_cookie_name, find_tenant_by_slug, verify_access
+from ..templating import locale_code
+from .access import viewer_is_admin
 
 bp = Blueprint("subscriptions", __name__)
 
 
-def _components(tenant: Tenant | None = None) -> list[Component]:
-    q = db.session.query(Component).filter(Component.deleted_at.is_(None))
-    if tenant is not None:
-        q = q.filter((Component.tenant_id.is_(None)) | (Component.tenant_id == tenant.id))
-    else:
-        q = q.filter(Component.tenant_id.is_(None))
-    return q.order_by(Component.position, Component.name).all()
-
-
 def _form_page(status: int = 200, error: str | None = None, field: str | None = None):
     slug = request.values.get("tenant") or None
-    tenant = db.session.query(Tenant).filter_by(slug=slug, deleted_at=None).one_or_none() if slug else None
+    tenant = find_tenant_by_slug(slug) if slug else None
     # A private tenant's name and components are shown only to someone who may see its page.
     if tenant is not None and tenant.private and not _may_see(tenant):
         tenant = None  # the form still carries the slug the visitor sent (values.tenant)
-    return render_template("subscriptions/subscribe.html", components=_components(tenant), tenant=tenant,
+    return render_template("subscriptions/subscribe.html", components=subs.live_components(tenant), tenant=tenant,
                            error=error, error_field=field, values=request.values), status
 
 
 def _may_see(tenant: Tenant, offered: str | None = None) -> bool:
-    from ..services.tenants import access_cookie_name, verify_access
-    from .access import viewer_is_admin
-
     return (viewer_is_admin() or verify_access(tenant, offered or request.values.get("access"))
             or verify_access(tenant, request.cookies.get(access_cookie_name(tenant))))
 
@@ -45,7 +36,7 @@ def _check_private_tenant(slug: str | None, offered: str | None) -> None:
     """A private tenant's notices go only to people holding its link; to anyone else it does not exist."""
     if not slug:
         return
-    tenant = db.session.query(Tenant).filter_by(slug=slug.strip(), deleted_at=None).one_or_none()
+    tenant = find_tenant_by_slug(slug.strip())
     if tenant is not None and tenant.private and not _may_see(tenant, offered):
         raise subs.SubscriptionError(_("There is no page called '%(slug)s'.", slug=slug), field="tenant")
 
@@ -77,10 +68,8 @@ def subscribe():
         _check_private_tenant(_str(data.get("tenant")), _str(data.get("access")))
         result = subs.subscribe(email=_str(data.get("email")), phone=_str(data.get("phone")),
                                 tenant_slug=_str(data.get("tenant")), component_ids=component_ids,
-                                locale=_str(data.get("locale")) or _current_locale(), ip=request.remote_addr)
-        db.session.commit()
+                                locale=_str(data.get("locale")) or locale_code(), ip=request.remote_addr)
     except subs.SubscriptionError as exc:
-        db.session.rollback()
         if as_json:
             return _json_error(exc)
         return _form_page(exc.status, exc.message, exc.field)
@@ -118,12 +107,6 @@ def _str(value) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _current_locale() -> str:
-    from ..templating import locale_code
-
-    return locale_code()
-
-
 def _pending_message(channel: str) -> str:
     if channel == "email":
         return _("Check your inbox: we sent a link to confirm the subscription. It expires in 48 hours.")
@@ -141,14 +124,11 @@ def _json_error(exc: subs.SubscriptionError):
 @bp.route("/subscriptions/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
     try:
-        data = subs.read_confirm_token(token)
-        if "p" in data:
-            return _confirm_code(token)
-        sub = subs.confirm_email(token)
-        db.session.commit()
+        sub = subs.confirm(token)
     except subs.SubscriptionError as exc:
-        db.session.rollback()
         return render_template("subscriptions/message.html", title=_("Subscription"), message=exc.message), exc.status
+    if sub is None:
+        return _confirm_code(token)
     return render_template("subscriptions/confirmed.html", subscriber=sub)
 
 
@@ -157,9 +137,7 @@ def _confirm_code(token: str):
         return render_template("subscriptions/confirm_code.html", token=token, error=None)
     try:
         sub = subs.confirm_sms_code(token, request.form.get("code", ""))
-        db.session.commit()
     except subs.SubscriptionError as exc:
-        db.session.commit()  # keep the counted attempt
         return render_template("subscriptions/confirm_code.html", token=token, error=exc.message), exc.status
     return render_template("subscriptions/confirmed.html", subscriber=sub)
 
@@ -181,7 +159,6 @@ def unsubscribe(token: str):
     if sub is None:
         return _unknown_link()
     subs.unsubscribe(sub)
-    db.session.commit()
     if request.form.get("List-Unsubscribe") == "One-Click" or request.accept_mimetypes.best == "application/json":
         return jsonify({"status": "unsubscribed"}), 200
     return render_template("subscriptions/unsubscribed.html", subscriber=sub, token=token)
@@ -197,18 +174,13 @@ def manage(token: str):
     if request.method == "POST":
         try:
             ids = [] if request.form.get("all_components") else request.form.getlist("component_ids")
-            subs.update_preferences(sub, ids, request.form.get("locale"))
-            if request.form.get("resubscribe") and sub.confirmed:
-                sub.opted_out = False
-                sub.opted_out_at = None
-            db.session.commit()
+            subs.update_preferences(sub, ids, request.form.get("locale"), resubscribe=bool(request.form.get("resubscribe")))
             saved = _("Your choices are saved.")
         except subs.SubscriptionError as exc:
-            db.session.rollback()
             error, status = exc.message, exc.status
     chosen = {c.id for c in sub.components}
     return render_template("subscriptions/manage.html", subscriber=sub, token=token, chosen=chosen,
-                           components=_components(sub.tenant), error=error, saved=saved), status
+                           components=subs.live_components(sub.tenant), error=error, saved=saved), status
 
 
 def _unknown_link():

@@ -9,13 +9,47 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import COMPONENT_STATUSES, Component, ComponentGroup, Tenant
 from . import audit
+from .audit import Actor
 from .snapshots import component_dict, group_dict, tenant_dict
+from .tenants import access_url, find_tenant_by_slug, rotate_access
 from .validation import ValidationError, boolean, choice, text
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 
 
-def group_by_name(name: str | None, create: bool = True) -> ComponentGroup | None:
+def live_components(first_party_only: bool = False) -> list[Component]:
+    """Every live component in page order (ungrouped last); `first_party_only` leaves out upstream feeds' ones."""
+    query = select(Component).where(Component.deleted_at.is_(None))
+    if first_party_only:
+        query = query.where(Component.third_party.is_(False))
+    return list(db.session.scalars(query.order_by(Component.group_id.is_(None), Component.group_id,
+                                                  Component.position, Component.id)))
+
+
+def list_components(include_deleted: bool = False, limit: int = 500) -> list[Component]:
+    query = select(Component).order_by(Component.position, Component.id).limit(limit)
+    if not include_deleted:
+        query = query.where(Component.deleted_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def live_groups() -> list[ComponentGroup]:
+    return list(db.session.scalars(select(ComponentGroup).where(ComponentGroup.deleted_at.is_(None))
+                                   .order_by(ComponentGroup.position)))
+
+
+def live_tenants() -> list[Tenant]:
+    return list(db.session.scalars(select(Tenant).where(Tenant.deleted_at.is_(None)).order_by(Tenant.name)))
+
+
+def list_tenants(include_deleted: bool = False, limit: int = 500) -> list[Tenant]:
+    query = select(Tenant).order_by(Tenant.name).limit(limit)
+    if not include_deleted:
+        query = query.where(Tenant.deleted_at.is_(None))
+    return list(db.session.scalars(query))
+
+
+def group_by_name(name: str | None, create: bool = True, *, actor: Actor) -> ComponentGroup | None:
     if not name:
         return None
     group = db.session.scalars(select(ComponentGroup).where(
@@ -25,7 +59,7 @@ def group_by_name(name: str | None, create: bool = True) -> ComponentGroup | Non
         group = ComponentGroup(name=name, position=position)
         db.session.add(group)
         db.session.flush()
-        audit.record("create", "component_group", group.id, after=group_dict(group), summary=name)
+        audit.record("create", "component_group", group.id, actor=actor, after=group_dict(group), summary=name)
     return group
 
 
@@ -50,24 +84,24 @@ def clean_component(data: dict, partial: bool = False) -> dict:
     return out
 
 
-def save_component(fields: dict, component: Component | None = None) -> Component:
+def save_component(fields: dict, component: Component | None = None, *, actor: Actor) -> Component:
     before = component_dict(component) if component else None
     if component is None:
         component = Component(position=(db.session.scalar(select(func.max(Component.position))) or 0) + 1)
         db.session.add(component)
     for key, value in fields.items():
         if key == "group":
-            component.group = group_by_name(value)
+            component.group = group_by_name(value, actor=actor)
         else:
             setattr(component, key, value)
     db.session.flush()
-    audit.record("update" if before else "create", "component", component.id, before=before,
+    audit.record("update" if before else "create", "component", component.id, actor=actor, before=before,
                  after=component_dict(component), summary=component.name)
     db.session.commit()
     return component
 
 
-def move_component(component: Component, direction: int) -> None:
+def move_component(component: Component, direction: int, *, actor: Actor) -> None:
     """Swap places with the neighbour above (-1) or below (+1) within its group."""
     siblings = list(db.session.scalars(select(Component).where(
         Component.deleted_at.is_(None), Component.group_id.is_(component.group_id) if component.group_id is None
@@ -78,12 +112,12 @@ def move_component(component: Component, direction: int) -> None:
     j = i + direction
     if 0 <= j < len(siblings):
         siblings[i].position, siblings[j].position = j, i
-        audit.record("reorder", "component", component.id, before={"position": i}, after={"position": j},
-                     summary=component.name)
+        audit.record("reorder", "component", component.id, actor=actor, before={"position": i},
+                     after={"position": j}, summary=component.name)
     db.session.commit()
 
 
-def bulk_set_status(component_ids: list[int], status: str) -> int:
+def bulk_set_status(component_ids: list[int], status: str, *, actor: Actor) -> int:
     """Set many components' status at once (after the typed confirmation); returns how many changed."""
     if status not in COMPONENT_STATUSES:
         raise ValidationError({"status": _("Must be one of: %(choices)s.", choices=", ".join(COMPONENT_STATUSES))})
@@ -92,30 +126,33 @@ def bulk_set_status(component_ids: list[int], status: str) -> int:
     for comp in comps:
         before = component_dict(comp)
         comp.status = status
-        audit.record("bulk_status", "component", comp.id, before=before, after=component_dict(comp), summary=comp.name)
+        audit.record("bulk_status", "component", comp.id, actor=actor, before=before, after=component_dict(comp),
+                     summary=comp.name)
     db.session.commit()
     return len(comps)
 
 
-def bulk_delete(component_ids: list[int]) -> int:
+def bulk_delete(component_ids: list[int], *, actor: Actor) -> int:
     comps = list(db.session.scalars(select(Component).where(Component.id.in_(component_ids or [0]),
                                                             Component.deleted_at.is_(None))))
     for comp in comps:
         before = component_dict(comp)
         comp.soft_delete()
-        audit.record("delete", "component", comp.id, before=before, after=component_dict(comp), summary=comp.name)
+        audit.record("delete", "component", comp.id, actor=actor, before=before, after=component_dict(comp),
+                     summary=comp.name)
     db.session.commit()
     return len(comps)
 
 
-def save_group(name: str, description: str = "", group: ComponentGroup | None = None) -> ComponentGroup:
+def save_group(name: str, description: str = "", group: ComponentGroup | None = None, *,
+               actor: Actor) -> ComponentGroup:
     before = group_dict(group) if group else None
     if group is None:
         group = ComponentGroup(position=(db.session.scalar(select(func.max(ComponentGroup.position))) or 0) + 1)
         db.session.add(group)
     group.name, group.description = name, description
     db.session.flush()
-    audit.record("update" if before else "create", "component_group", group.id, before=before,
+    audit.record("update" if before else "create", "component_group", group.id, actor=actor, before=before,
                  after=group_dict(group), summary=name)
     db.session.commit()
     return group
@@ -138,9 +175,9 @@ def clean_tenant(data: dict, partial: bool = False) -> dict:
     return out
 
 
-def save_tenant(fields: dict, tenant: Tenant | None = None) -> Tenant:
+def save_tenant(fields: dict, tenant: Tenant | None = None, *, actor: Actor) -> Tenant:
     if "slug" in fields:
-        clash = db.session.scalars(select(Tenant).where(Tenant.slug == fields["slug"])).first()
+        clash = find_tenant_by_slug(fields["slug"], live=False)
         if clash is not None and clash is not tenant:
             raise ValidationError({"slug": _("This slug is taken (perhaps by a tenant in the trash).")})
     before = tenant_dict(tenant) if tenant else None
@@ -150,30 +187,20 @@ def save_tenant(fields: dict, tenant: Tenant | None = None) -> Tenant:
     for key, value in fields.items():
         setattr(tenant, key, value)
     db.session.flush()
-    audit.record("update" if before else "create", "tenant", tenant.id, before=before, after=tenant_dict(tenant),
-                 summary=tenant.name)
+    audit.record("update" if before else "create", "tenant", tenant.id, actor=actor, before=before,
+                 after=tenant_dict(tenant), summary=tenant.name)
     db.session.commit()
     return tenant
 
 
-def tenant_access_url(tenant: Tenant) -> str | None:
-    """The signed link to a private tenant's page (from the public side's tenants service)."""
-    try:
-        from .tenants import access_url
-    except ImportError:
-        return None
+def tenant_access_url(tenant: Tenant) -> str:
+    """The signed link to a private tenant's page."""
     return access_url(tenant)
 
 
-def rotate_tenant_access(tenant: Tenant) -> None:
+def rotate_tenant_access(tenant: Tenant, *, actor: Actor) -> None:
     before = tenant_dict(tenant)
-    try:
-        from .tenants import rotate_access
-    except ImportError:
-        rotate_access = None
-    if rotate_access is not None:
-        rotate_access(tenant)
-    else:
-        tenant.access_version += 1
-    audit.record("rotate_access", "tenant", tenant.id, before=before, after=tenant_dict(tenant), summary=tenant.name)
+    rotate_access(tenant)
+    audit.record("rotate_access", "tenant", tenant.id, actor=actor, before=before, after=tenant_dict(tenant),
+                 summary=tenant.name)
     db.session.commit()

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import (Component, ComponentGroup, Incident, IncidentComponent, IncidentUpdate, Setting, Subscriber,
                       SiteState, Playbook, Tenant, subscriber_component, utcnow)
 from . import audit
+from .subscriptions import create_subscriber
 from .snapshots import component_dict, group_dict, incident_dict, subscriber_dict, template_dict, tenant_dict
 from .validation import ValidationError
 
@@ -116,14 +117,12 @@ def _load(data: dict) -> dict:
         _load_incident(i, tenants)
     for s in data.get("subscribers", []):
         tenant = tenants.get(s.get("tenant")) if s.get("tenant") else None
-        sub = Subscriber(id=s["id"], channel=s["channel"], address=s["address"], tenant_id=tenant.id if tenant else None,
-                         locale=s.get("locale", "en"), all_components=s.get("all_components", True),
-                         confirmed=bool(s.get("confirmed")), confirmed_at=_dt(s.get("confirmed_at")),
-                         opted_out=bool(s.get("opted_out")), opted_out_at=_dt(s.get("opted_out_at")),
-                         test_audience=bool(s.get("test_audience")), source="import", token=s["token"],
-                         webhook_secret=s.get("webhook_secret"), deleted_at=_dt(s.get("deleted_at")))
-        db.session.add(sub)
-        db.session.flush()
+        sub = create_subscriber(s["channel"], s["address"], tenant=tenant, locale=s.get("locale", "en"),
+                                confirmed=bool(s.get("confirmed")), test_audience=bool(s.get("test_audience")),
+                                source="import", id=s["id"], all_components=s.get("all_components", True),
+                                confirmed_at=_dt(s.get("confirmed_at")), opted_out=bool(s.get("opted_out")),
+                                opted_out_at=_dt(s.get("opted_out_at")), token=s["token"],
+                                webhook_secret=s.get("webhook_secret"), deleted_at=_dt(s.get("deleted_at")))
         for cid in s.get("component_ids", []):
             db.session.execute(subscriber_component.insert().values(subscriber_id=sub.id, component_id=cid))
     db.session.flush()

@@ -23,8 +23,10 @@ and the admin's request stays fast at a million subscribers.
 from __future__ import annotations
 
 from sqlalchemy import and_, exists, func, literal, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..channels import SUBSCRIBER_CHANNELS
+from ..delivery.outbox import request_wakeup
 from ..extensions import db
 from ..models import Delivery, Incident, IncidentComponent, IncidentUpdate, Subscriber, incident_tenant, subscriber_component, utcnow
 from ..models.base import UTCDateTime
@@ -79,8 +81,6 @@ def notifies(update: IncidentUpdate) -> bool:
 
 def fan_out_update(update) -> int:
     """Write the delivery rows for `update` in the caller's transaction (or mark it pending); return how many."""
-    from ..delivery.outbox import request_wakeup
-
     db.session.flush()
     if not notifies(update):
         return 0
@@ -117,10 +117,7 @@ def insert_deliveries(update_id: int, incident: Incident) -> int:
     columns = ["kind", "update_id", "subscriber_id", "channel", "recipient", "status", "attempts",
                "next_attempt_at", "created_at", "updated_at"]
     dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(_delivery).from_select(columns, source).on_conflict_do_nothing()
     if dialect == "postgresql":
         # Count in the database: the driver reports no rowcount for INSERT ... SELECT.

@@ -15,15 +15,18 @@ from ..extensions import db
 from ..models import (
     CLOSED_STATUSES, COMPONENT_SEVERITY, COMPONENT_STATUSES, IMPACTS, INCIDENT_STATUSES, MAINTENANCE_STATUSES,
     VISIBILITIES, Component, Incident, IncidentComponent, IncidentUpdate, Tenant, utcnow)
+from ..models.incident import ACTIVE_MAINTENANCE_STATUSES
 from . import audit
+from .audit import Actor
+from .fanout import fan_out_update
+from .playbooks import unfilled_placeholders
 from .snapshots import incident_dict
+from .tenants import find_tenants_by_slugs
 from .validation import ValidationError, boolean, choice, int_list, str_list, text, translations
 
 TRANSLATED_LOCALES = ("zh_Hans",)
 NAME_MAX = 300
 BODY_MAX = 20000
-# Maintenance windows that are running count as "open" for component status.
-ACTIVE_MAINTENANCE = ("in_progress", "verifying")
 
 
 def statuses_for(kind: str) -> tuple[str, ...]:
@@ -70,8 +73,7 @@ def _existing_components(ids) -> dict[int, Component]:
 def tenants_by_slug(slugs: list[str]) -> list[Tenant]:
     if not slugs:
         return []
-    found = {t.slug: t for t in db.session.scalars(
-        select(Tenant).where(Tenant.slug.in_(slugs), Tenant.deleted_at.is_(None)))}
+    found = find_tenants_by_slugs(slugs)
     missing = [s for s in slugs if s not in found]
     if missing:
         raise ValidationError({"tenant_slugs": _("Unknown tenant: %(slugs)s.", slugs=", ".join(missing))})
@@ -110,8 +112,6 @@ def clean_incident(data: dict, kind: str = "incident", partial: bool = False) ->
 
 
 def _no_placeholders_left(*texts) -> None:
-    from .playbooks import unfilled_placeholders
-
     left = unfilled_placeholders(*[t for t in texts if t])
     if left:
         raise ValidationError({"body": _("Fill in %(names)s before posting: customers would see it as written.",
@@ -132,12 +132,12 @@ def clean_update(data: dict, incident: Incident) -> dict:
 
 def create_incident(*, name: str, status: str, impact: str = "minor", body: str = "", components: dict | None = None,
                     tenants=(), visibility: str = "public", draft: bool = False, deliver_notifications: bool = True,
-                    name_translations: dict | None = None, body_translations: dict | None = None, owner=None,
-                    kind: str = "incident", commit: bool = True, **window) -> Incident:
-    """Open an incident (or schedule a maintenance) with its first update."""
+                    name_translations: dict | None = None, body_translations: dict | None = None,
+                    kind: str = "incident", actor: Actor, commit: bool = True, **window) -> Incident:
+    """Open an incident (or schedule a maintenance) with its first update; the acting user owns it."""
     incident = Incident(kind=kind, name=name, status=statuses_for(kind)[0], impact=impact, visibility=visibility,
                         draft=draft, name_translations=name_translations or {},
-                        owner_id=getattr(owner, "id", None), started_at=utcnow(), **window)
+                        owner_id=actor.user_id, started_at=utcnow(), **window)
     incident.tenants = list(tenants)
     if kind == "maintenance" and incident.scheduled_for:
         incident.started_at = incident.scheduled_for
@@ -145,10 +145,10 @@ def create_incident(*, name: str, status: str, impact: str = "minor", body: str 
     for cid, st in (components or {}).items():
         incident.affected.append(IncidentComponent(component_id=cid, status=st or _default_component_status(kind, impact)))
     db.session.flush()
-    update = post_update(incident, status, body or _("We are investigating this issue."), components or {},
-                         deliver_notifications, body_translations=body_translations, author=owner, commit=False,
-                         audit_it=False)
-    audit.record("create", incident.kind, incident.id, after=incident_dict(incident), summary=incident.name)
+    post_update(incident, status, body or _("We are investigating this issue."), components or {},
+                deliver_notifications, body_translations=body_translations, actor=actor, commit=False, audit_it=False)
+    audit.record("create", incident.kind, incident.id, actor=actor, after=incident_dict(incident),
+                 summary=incident.name)
     if commit:
         db.session.commit()
     return incident
@@ -162,9 +162,9 @@ def _default_component_status(kind: str, impact: str) -> str:
 
 
 def post_update(incident: Incident, status: str, body: str, component_statuses: dict | None = None,
-                deliver_notifications: bool = True, *, body_translations: dict | None = None, author=None,
+                deliver_notifications: bool = True, *, body_translations: dict | None = None, actor: Actor,
                 commit: bool = True, audit_it: bool = True, now: datetime | None = None) -> IncidentUpdate:
-    """Add a timeline entry, move component statuses, and fan out the notice when it should go out."""
+    """Add a timeline entry by `actor`, move component statuses, and fan out the notice when it should go out."""
     now = now or utcnow()
     before = incident_dict(incident, with_updates=False) if audit_it else None
     changes = _apply_component_statuses(incident, component_statuses or {}, status)
@@ -180,24 +180,18 @@ def post_update(incident: Incident, status: str, body: str, component_statuses: 
     update = IncidentUpdate(incident_id=incident.id, status=status, body=body,
                             body_translations=body_translations or {}, affected_components=changes,
                             deliver_notifications=deliver_notifications, created_at=now, display_at=now,
-                            author_id=getattr(author, "id", None) or _actor_id())
+                            author_id=actor.user_id)
     db.session.add(update)
     db.session.flush()
     if deliver_notifications and not incident.draft:
-        from .fanout import fan_out_update
-
         update.incident = incident
         fan_out_update(update)
     if audit_it:
-        audit.record("post_update", incident.kind, incident.id, before=before,
+        audit.record("post_update", incident.kind, incident.id, actor=actor, before=before,
                      after=incident_dict(incident, with_updates=False), summary=f"{status}: {body[:200]}")
     if commit:
         db.session.commit()
     return update
-
-
-def _actor_id() -> int | None:
-    return audit.current_actor()[1]
 
 
 def _apply_component_statuses(incident: Incident, wanted: dict, status: str) -> list[dict]:
@@ -259,19 +253,22 @@ def resolution_conflicts(incident: Incident) -> list[dict]:
     return out
 
 
-def update_incident(incident: Incident, fields: dict, commit: bool = True) -> Incident:
-    """Edit name, impact, visibility, tenants, components, translations; `draft: False` publishes."""
+def update_incident(incident: Incident, fields: dict, *, actor: Actor, commit: bool = True) -> Incident:
+    """Edit name, impact, visibility, tenants, components, translations; `draft: False` publishes.
+
+    Checked before anything changes, so a refused edit leaves the incident as it was.
+    """
     before = incident_dict(incident, with_updates=False)
     publish = incident.draft and fields.get("draft") is False
     if not incident.draft and fields.get("draft") is True:
         raise ValidationError({"draft": _("A published incident cannot become a draft again.")})
+    if fields.get("visibility", incident.visibility) == "tenants" and not fields.get("tenants", incident.tenants):
+        raise ValidationError({"tenant_slugs": _("Choose at least one tenant for a tenants-only incident.")})
     for key in ("name", "impact", "visibility", "name_translations"):
         if key in fields:
             setattr(incident, key, fields[key])
     if "tenants" in fields:
         incident.tenants = fields["tenants"]
-    if incident.visibility == "tenants" and not incident.tenants:
-        raise ValidationError({"tenant_slugs": _("Choose at least one tenant for a tenants-only incident.")})
     if "components" in fields:
         wanted = fields["components"]
         for link in list(incident.affected):
@@ -291,7 +288,7 @@ def update_incident(incident: Incident, fields: dict, commit: bool = True) -> In
                     next(a for a in incident.affected if a.component_id == cid).status = st
     if publish:
         _publish(incident)
-    audit.record("publish" if publish else "update", incident.kind, incident.id, before=before,
+    audit.record("publish" if publish else "update", incident.kind, incident.id, actor=actor, before=before,
                  after=incident_dict(incident, with_updates=False), summary=incident.name)
     if commit:
         db.session.commit()
@@ -305,16 +302,14 @@ def _publish(incident: Incident) -> None:
     db.session.flush()
     if incident.visibility != "drill":
         incident.last_public_update_at = utcnow()
-    if incident.kind == "incident" or incident.status in ACTIVE_MAINTENANCE:
+    if incident.kind == "incident" or incident.status in ACTIVE_MAINTENANCE_STATUSES:
         _apply_component_statuses(incident, {}, incident.status)
     latest = incident.updates[0] if incident.updates else None
     if latest is not None and latest.deliver_notifications:
-        from .fanout import fan_out_update
-
         fan_out_update(latest)
 
 
-def delete_incident(incident: Incident, commit: bool = True) -> None:
+def delete_incident(incident: Incident, *, actor: Actor, commit: bool = True) -> None:
     before = incident_dict(incident, with_updates=False)
     was_live = affects_public_components(incident) and incident.is_open
     incident.soft_delete()
@@ -322,28 +317,29 @@ def delete_incident(incident: Incident, commit: bool = True) -> None:
     if was_live:
         for link in incident.affected:
             link.component.status = settled_status(link.component, excluding=incident)
-    audit.record("delete", incident.kind, incident.id, before=before,
+    audit.record("delete", incident.kind, incident.id, actor=actor, before=before,
                  after=incident_dict(incident, with_updates=False), summary=incident.name)
     if commit:
         db.session.commit()
 
 
-def restore_incident(incident: Incident, commit: bool = True) -> None:
+def restore_incident(incident: Incident, *, actor: Actor, commit: bool = True) -> None:
     before = incident_dict(incident, with_updates=False)
     incident.restore()
     db.session.flush()
     if affects_public_components(incident) and incident.is_open and (
-            incident.kind == "incident" or incident.status in ACTIVE_MAINTENANCE):
+            incident.kind == "incident" or incident.status in ACTIVE_MAINTENANCE_STATUSES):
         for link in incident.affected:
             worst = max((link.status, link.component.status), key=lambda s: COMPONENT_SEVERITY.get(s, 0))
             link.component.status = worst
-    audit.record("restore", incident.kind, incident.id, before=before,
+    audit.record("restore", incident.kind, incident.id, actor=actor, before=before,
                  after=incident_dict(incident, with_updates=False), summary=incident.name)
     if commit:
         db.session.commit()
 
 
-def save_postmortem(incident: Incident, body: str, publish: bool | None = None, commit: bool = True) -> None:
+def save_postmortem(incident: Incident, body: str, publish: bool | None = None, *, actor: Actor,
+                    commit: bool = True) -> None:
     """Postmortem text; `publish` True shows it on the incident page, False takes it back to draft."""
     before = {"postmortem_body": incident.postmortem_body,
               "postmortem_published_at": incident.postmortem_published_at.isoformat()
@@ -353,7 +349,7 @@ def save_postmortem(incident: Incident, body: str, publish: bool | None = None, 
         incident.postmortem_published_at = utcnow()
     elif publish is False:
         incident.postmortem_published_at = None
-    audit.record("postmortem", incident.kind, incident.id, before=before,
+    audit.record("postmortem", incident.kind, incident.id, actor=actor, before=before,
                  after={"postmortem_body": body, "postmortem_published_at":
                         incident.postmortem_published_at.isoformat() if incident.postmortem_published_at else None},
                  summary=incident.name)
@@ -361,6 +357,38 @@ def save_postmortem(incident: Incident, body: str, publish: bool | None = None, 
         db.session.commit()
 
 
-def live_incident(incident_id) -> Incident | None:
-    incident = db.session.get(Incident, incident_id) if incident_id else None
-    return incident if incident is not None and incident.deleted_at is None else None
+def edit_and_post_update(incident: Incident, fields: dict, update_fields: dict | None, *, actor: Actor) -> Incident:
+    """The API's PATCH: edit the incident and, when a status or body came with it, post an update, in one commit."""
+    update_incident(incident, fields, actor=actor, commit=False)
+    if update_fields is not None:
+        post_update(incident, update_fields["status"], update_fields["body"], {}, update_fields["deliver_notifications"],
+                    body_translations=update_fields["body_translations"], actor=actor, commit=False)
+    db.session.commit()
+    return incident
+
+
+def list_incidents(*, kind: str | None = "incident", state: str | None = None, include_deleted: bool = False,
+                   order: str = "newest", limit: int | None = 200) -> list[Incident]:
+    """Incidents or maintenances for the admin lists and the API.
+
+    state: "open", "closed" or None (both). order: "newest" (started), "soonest" (scheduled start first),
+    "schedule" (open windows first, latest scheduled first).
+    """
+    query = select(Incident)
+    if not include_deleted:
+        query = query.where(Incident.deleted_at.is_(None))
+    if kind:
+        query = query.where(Incident.kind == kind)
+    if state == "open":
+        query = query.where(Incident.status.not_in(CLOSED_STATUSES))
+    elif state == "closed":
+        query = query.where(Incident.status.in_(CLOSED_STATUSES))
+    if order == "soonest":
+        query = query.order_by(Incident.scheduled_for, Incident.id)
+    elif order == "schedule":
+        query = query.order_by(Incident.status.in_(CLOSED_STATUSES), Incident.scheduled_for.desc(), Incident.id.desc())
+    else:
+        query = query.order_by(Incident.started_at.desc(), Incident.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))

@@ -9,7 +9,9 @@ from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import Incident, utcnow
-from .incidents import ACTIVE_MAINTENANCE, TRANSLATED_LOCALES, post_update
+from ..models.incident import ACTIVE_MAINTENANCE_STATUSES
+from .audit import Actor
+from .incidents import TRANSLATED_LOCALES, post_update
 from .validation import ValidationError
 
 
@@ -69,10 +71,10 @@ def advance_due(now: datetime | None = None) -> dict:
     for incident_id in to_start:
         if _transition(incident_id, ("scheduled",), "in_progress", now):
             counts["started"] += 1
-    to_complete = db.session.scalars(base.where(Incident.status.in_(("scheduled",) + ACTIVE_MAINTENANCE),
+    to_complete = db.session.scalars(base.where(Incident.status.in_(("scheduled",) + ACTIVE_MAINTENANCE_STATUSES),
                                                 Incident.scheduled_until <= now)).all()
     for incident_id in to_complete:
-        if _transition(incident_id, ("scheduled",) + ACTIVE_MAINTENANCE, "completed", now):
+        if _transition(incident_id, ("scheduled",) + ACTIVE_MAINTENANCE_STATUSES, "completed", now):
             counts["completed"] += 1
     return counts
 
@@ -87,14 +89,8 @@ def _transition(incident_id: int, from_statuses: tuple[str, ...], to_status: str
     body, translated = _message("start" if starting else "complete", incident)
     notify = incident.notify_on_start if starting else incident.notify_on_complete
     components = {a.component_id: "under_maintenance" for a in incident.affected} if starting else {}
-    post_update(incident, to_status, body, components, notify, body_translations=translated, commit=False, now=now)
+    post_update(incident, to_status, body, components, notify, body_translations=translated, actor=Actor.system(),
+                commit=False, now=now)
     db.session.commit()
     return True
 
-
-def window_in_zone(incident: Incident, tz_name: str) -> tuple[datetime | None, datetime | None]:
-    try:
-        tz = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
-    return tuple(v.astimezone(tz) if v else None for v in (incident.scheduled_for, incident.scheduled_until))

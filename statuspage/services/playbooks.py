@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import IMPACTS, INCIDENT_STATUSES, Setting, Playbook
 from . import audit
+from .audit import Actor
 from .snapshots import template_dict
 from .validation import ValidationError, choice, int_list, text
 
@@ -23,7 +24,7 @@ def site_placeholder_defaults() -> dict:
     return dict(row.value) if row is not None and isinstance(row.value, dict) else {}
 
 
-def save_site_placeholder_defaults(values: dict) -> None:
+def save_site_placeholder_defaults(values: dict, *, actor: Actor) -> None:
     row = db.session.get(Setting, "placeholders")
     before = dict(row.value) if row is not None and isinstance(row.value, dict) else {}
     clean = {k: str(values.get(k) or "").strip()[:500] for k in PLACEHOLDERS}
@@ -31,7 +32,7 @@ def save_site_placeholder_defaults(values: dict) -> None:
         db.session.add(Setting(key="placeholders", value=clean))
     else:
         row.value = clean
-    audit.record("update", "setting", "placeholders", before=before, after=clean)
+    audit.record("update", "setting", "placeholders", actor=actor, before=before, after=clean)
     db.session.commit()
 
 
@@ -89,7 +90,7 @@ def live_templates() -> list[Playbook]:
     return list(db.session.scalars(select(Playbook).where(Playbook.deleted_at.is_(None)).order_by(Playbook.name)))
 
 
-def save_template(fields: dict, template: Playbook | None = None) -> Playbook:
+def save_template(fields: dict, template: Playbook | None = None, *, actor: Actor) -> Playbook:
     clash = db.session.scalars(select(Playbook).where(Playbook.name == fields["name"])).first()
     if clash is not None and clash is not template:
         raise ValidationError({"name": _("A playbook with this name exists (perhaps in the trash).")})
@@ -100,7 +101,7 @@ def save_template(fields: dict, template: Playbook | None = None) -> Playbook:
     for key, value in fields.items():
         setattr(template, key, value)
     db.session.flush()
-    audit.record("update" if before else "create", "template", template.id, before=before,
+    audit.record("update" if before else "create", "template", template.id, actor=actor, before=before,
                  after=template_dict(template), summary=template.name)
     db.session.commit()
     return template

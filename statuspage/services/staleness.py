@@ -7,6 +7,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
+from ..delivery.outbox import enqueue_message
 from ..extensions import db
 from ..models import CLOSED_STATUSES, AdminUser, Incident, utcnow
 
@@ -33,8 +34,6 @@ def stale_incident_ids(now: datetime | None = None) -> set[int]:
 
 def remind_stale(now: datetime | None = None) -> int:
     """Email each stale incident's owner once per stale period; a new public update starts a new period."""
-    from ..delivery.outbox import enqueue_message
-
     now = now or utcnow()
     due = db.session.scalars(stale_query(now).where(or_(
         Incident.stale_reminded_at.is_(None), Incident.stale_reminded_at < _last_update_expr()))).all()

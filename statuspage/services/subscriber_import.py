@@ -11,15 +11,18 @@ from __future__ import annotations
 import csv
 import io
 import os
-import secrets
 from dataclasses import dataclass, field
 
+import click
 from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select, tuple_, update
 
 from ..extensions import db
+from ..i18n import normalize_locale
 from ..models import Component, Subscriber, Tenant, subscriber_component, utcnow
-from .subscriptions import SubscriptionError, normalize_email, normalize_phone
+from . import audit
+from .audit import Actor
+from .subscriptions import SubscriptionError, normalize_email, normalize_phone, subscriber_values
 
 COLUMNS = ("email", "phone", "tenant", "components", "locale")
 BATCH = 1000
@@ -62,8 +65,6 @@ class _Lookups:
 
 def _parse_row(values: dict, lookups: _Lookups) -> list[dict]:
     """One CSV row -> subscriber dicts (an email and a phone make two); SubscriptionError when bad."""
-    from .. import normalize_locale
-
     email, phone = (values.get("email") or "").strip(), (values.get("phone") or "").strip()
     if not email and not phone:
         raise SubscriptionError(_("no email or phone"))
@@ -115,8 +116,9 @@ def _rows(reader):
         yield number, dict(zip(header, raw))
 
 
-def import_csv_stream(stream, partial: bool = False, progress=None) -> ImportReport:
-    """Import from a text stream; commits, or rolls back everything when a row is bad and not `partial`."""
+def import_csv_stream(stream, partial: bool = False, progress=None, actor: Actor | None = None) -> ImportReport:
+    """Import from a text stream; commits (with an audit entry), or rolls back everything when a row is bad
+    and not `partial`."""
     report = ImportReport()
     lookups = _Lookups()
     stamp = utcnow()  # updated_at of every row this import touches: how a later repeat is recognised
@@ -153,8 +155,12 @@ def import_csv_stream(stream, partial: bool = False, progress=None) -> ImportRep
         db.session.rollback()
         report.added = report.updated = 0
         return report
-    db.session.commit()
     report.committed = True
+    audit.record("subscriber.import", "subscriber", None, actor=actor,
+                 after={k: v for k, v in report.as_dict().items() if k != "errors"},
+                 summary=f"Imported subscribers: {report.added} added, {report.updated} updated, "
+                         f"{report.rejected} rejected")
+    db.session.commit()
     return report
 
 
@@ -170,11 +176,9 @@ def _write(batch: dict[tuple, dict], stamp, report: ImportReport) -> None:
     for key, item in batch.items():
         found = existing.get(key)
         if found is None:
-            new_rows.append({"channel": key[0], "address": key[1], "tenant_id": item["tenant_id"],
-                             "locale": item["locale"], "all_components": not item["component_ids"],
-                             "confirmed": True, "confirmed_at": stamp, "opted_out": False, "test_audience": False,
-                             "token": secrets.token_urlsafe(24), "confirm_attempts": 0, "source": "import",
-                             "created_at": stamp, "updated_at": stamp})
+            new_rows.append(subscriber_values(key[0], key[1], tenant_id=item["tenant_id"], locale=item["locale"],
+                                              all_components=not item["component_ids"], confirmed=True,
+                                              source="import", now=stamp))
             continue
         sid, updated_at = found
         ids[key] = sid
@@ -201,10 +205,8 @@ def _write(batch: dict[tuple, dict], stamp, report: ImportReport) -> None:
         db.session.execute(insert(subscriber_component), links)
 
 
-def import_csv_file(path: str, partial: bool = False, echo=print) -> ImportReport:
+def import_csv_file(path: str, partial: bool = False, echo=print, actor: Actor | None = None) -> ImportReport:
     """The CLI: stream the file with a progress bar, then print the report."""
-    import click
-
     size = os.path.getsize(path)
     with open(path, "rb") as raw, click.progressbar(length=size, label="Importing", file=None) as bar:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
@@ -215,7 +217,7 @@ def import_csv_file(path: str, partial: bool = False, echo=print) -> ImportRepor
             bar.update(pos - seen[0])
             seen[0] = pos
 
-        report = import_csv_stream(text, partial=partial, progress=progress)
+        report = import_csv_stream(text, partial=partial, progress=progress, actor=actor)
         bar.update(size - seen[0])
     echo(f"rows: {report.rows}, added: {report.added}, updated: {report.updated}, "
          f"duplicates: {report.duplicates}, rejected: {report.rejected}")
@@ -229,8 +231,18 @@ def import_csv_file(path: str, partial: bool = False, echo=print) -> ImportRepor
     return report
 
 
-def export_csv(out) -> int:
-    """Write every live subscriber as email,phone,tenant,components,locale; returns the row count."""
+def export_csv(out, actor: Actor | None = None) -> int:
+    """Write every live subscriber as email,phone,tenant,components,locale; returns the row count.
+
+    The export is audited (a list of customers left the building), committed when the file is complete.
+    """
+    count = _write_csv(out)
+    audit.record("subscriber.export", "subscriber", None, actor=actor, summary=f"Exported {count} subscribers")
+    db.session.commit()
+    return count
+
+
+def _write_csv(out) -> int:
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     tenants = {t.id: t.slug for t in db.session.query(Tenant)}

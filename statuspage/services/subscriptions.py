@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -20,13 +21,19 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func
 
+from ..delivery.outbox import enqueue_message
 from ..extensions import db
+from ..i18n import normalize_locale
 from ..models import Component, Subscriber, Tenant, utcnow
+from ..notices import render_template_message
+from ..ratelimit import hit
+from . import audit
+from .audit import Actor
+from .tenants import find_tenant_by_slug
 
 CONFIRM_MAX_AGE = 48 * 3600
 CODE_MAX_AGE = 15 * 60
 CODE_MAX_ATTEMPTS = 5
-SMS_PAGE_MAX_AGE = 2 * 3600
 
 
 class SubscriptionError(Exception):
@@ -44,7 +51,6 @@ class SubscribeResult:
     channel: str
     address: str
     confirm_url: str | None = None  # the code page, for SMS
-    extra: dict = field(default_factory=dict)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -87,7 +93,7 @@ def normalize_phone(raw: str, check_country: bool = True) -> str:
 def find_tenant(slug: str | None) -> Tenant | None:
     if not slug:
         return None
-    tenant = db.session.query(Tenant).filter_by(slug=slug.strip(), deleted_at=None).one_or_none()
+    tenant = find_tenant_by_slug(slug.strip())
     if tenant is None:
         raise SubscriptionError(_("There is no page called '%(slug)s'.", slug=slug), field="tenant")
     return tenant
@@ -107,8 +113,6 @@ def find_components(ids) -> list[Component]:
 
 
 def _limit(key: str, limit_name: str, default: int) -> None:
-    from ..ratelimit import hit
-
     limit = int(current_app.config.get(limit_name, default))
     if not hit(current_app, key, limit, 3600):
         raise SubscriptionError(_("Too many subscription requests. Please try again in an hour."), status=429)
@@ -130,15 +134,58 @@ def find_subscriber(channel: str, address: str, tenant_id: int | None) -> Subscr
             .one_or_none())
 
 
+def subscriber_values(channel: str, address: str, *, tenant_id: int | None = None, locale: str = "en",
+                      all_components: bool = True, confirmed: bool = False, test_audience: bool = False,
+                      source: str = "web", now=None) -> dict:
+    """The column values of a new subscriber: the one place their defaults are decided.
+
+    `create_subscriber` builds a row from them; the CSV import inserts them in bulk.
+    """
+    now = now or utcnow()
+    return {"channel": channel, "address": address, "tenant_id": tenant_id, "locale": locale,
+            "all_components": all_components, "confirmed": confirmed, "confirmed_at": now if confirmed else None,
+            "opted_out": False, "test_audience": test_audience, "token": secrets.token_urlsafe(24),
+            "confirm_attempts": 0, "source": source, "created_at": now, "updated_at": now}
+
+
+def create_subscriber(channel: str, address: str, *, tenant: Tenant | None = None, locale: str = "en",
+                      components=(), confirmed: bool = False, test_audience: bool = False, source: str = "web",
+                      **restored) -> Subscriber:
+    """The one way a subscriber comes to exist: the form, the admin API, CSV and config import, the demo.
+
+    `restored`: columns a configuration import brings back as they were (id, token, dates, opt-out).
+    """
+    components = list(components)
+    values = subscriber_values(channel, address, tenant_id=tenant.id if tenant else None, locale=locale,
+                               all_components=not components, confirmed=confirmed, test_audience=test_audience,
+                               source=source)
+    values.update(restored)
+    sub = Subscriber(**values)
+    if components:
+        sub.components = components
+    db.session.add(sub)
+    db.session.flush()
+    return sub
+
+
 def is_active(sub: Subscriber) -> bool:
     return sub.confirmed and not sub.opted_out and sub.deleted_at is None
 
 
 def subscribe(*, email: str | None = None, phone: str | None = None, tenant_slug: str | None = None,
               component_ids=None, locale: str | None = None, ip: str | None = None) -> SubscribeResult:
-    """Start a double opt-in; the answer is the same for new and existing addresses."""
-    from .. import normalize_locale
+    """Start a double opt-in and commit; the answer is the same for new and existing addresses."""
+    try:
+        result = _subscribe(email=email, phone=phone, tenant_slug=tenant_slug, component_ids=component_ids,
+                            locale=locale, ip=ip)
+    except SubscriptionError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return result
 
+
+def _subscribe(*, email, phone, tenant_slug, component_ids, locale, ip) -> SubscribeResult:
     if email and phone:
         raise SubscriptionError(_("Give an email address or a phone number, not both."))
     if not email and not phone:
@@ -155,9 +202,7 @@ def subscribe(*, email: str | None = None, phone: str | None = None, tenant_slug
         # Already subscribed: change nothing and say nothing different.
         return _result(channel, address, tenant)
     if sub is None:
-        sub = Subscriber(channel=channel, address=address, tenant_id=tenant.id if tenant else None,
-                         token=secrets.token_urlsafe(24), source="web")
-        db.session.add(sub)
+        sub = create_subscriber(channel, address, tenant=tenant, source="web")
     sub.deleted_at = None
     sub.confirmed = False
     sub.locale = locale
@@ -178,9 +223,6 @@ def _result(channel: str, address: str, tenant: Tenant | None) -> SubscribeResul
 
 def send_confirmation(sub: Subscriber) -> None:
     """Queue the confirm link (email) or a fresh 6-digit code (SMS)."""
-    from ..delivery.outbox import enqueue_message
-    from ..notices import render_template_message
-
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     sub.confirm_sent_at = utcnow()
     if sub.channel == "email":
@@ -214,6 +256,16 @@ def read_confirm_token(token: str) -> dict:
     return data
 
 
+def confirm(token: str) -> Subscriber | None:
+    """Confirm an email link and commit; None when the token is an SMS code page's (see confirm_sms_code)."""
+    data = read_confirm_token(token)
+    if "p" in data:
+        return None
+    sub = confirm_email(token)
+    db.session.commit()
+    return sub
+
+
 def confirm_email(token: str) -> Subscriber:
     data = read_confirm_token(token)
     sub = db.session.get(Subscriber, int(data.get("s") or 0)) if "s" in data else None
@@ -227,13 +279,21 @@ def _activate(sub: Subscriber) -> None:
     if not sub.confirmed or sub.opted_out:
         sub.confirmed = True
         sub.confirmed_at = utcnow()
-        sub.opted_out = False
-        sub.opted_out_at = None
+        sub.set_opted_out(False)
     sub.confirm_code_hash = None
     db.session.flush()
 
 
 def confirm_sms_code(token: str, code: str) -> Subscriber:
+    """Check the code and commit; a wrong code is counted (and committed) before SubscriptionError."""
+    try:
+        sub = _confirm_sms_code(token, code)
+    finally:
+        db.session.commit()
+    return sub
+
+
+def _confirm_sms_code(token: str, code: str) -> Subscriber:
     data = read_confirm_token(token)
     if "p" not in data:
         raise SubscriptionError(_("This confirmation link is not valid."), status=404)
@@ -259,34 +319,151 @@ def subscriber_by_token(token: str) -> Subscriber | None:
     return db.session.query(Subscriber).filter_by(token=token).one_or_none()
 
 
-def opt_out_subscriber(subscriber_id: int, reason: str = "user") -> None:
-    sub = db.session.get(Subscriber, subscriber_id)
-    if sub is not None and not sub.opted_out:
-        sub.opted_out = True
-        sub.opted_out_at = utcnow()
-        db.session.flush()
-
-
 def unsubscribe(sub: Subscriber) -> None:
-    opt_out_subscriber(sub.id, reason="link")
+    """The unsubscribe link (or a mail provider's one-click POST): opted out, committed."""
+    sub.set_opted_out(True)
+    db.session.commit()
 
 
-def set_number_opt_out(e164: str, opted_out: bool) -> int:
-    """STOP / START from a handset: applies to every subscription of that number."""
-    subs = db.session.query(Subscriber).filter_by(channel="sms", address=e164).all()
-    now = utcnow()
-    for sub in subs:
-        sub.opted_out = opted_out
-        sub.opted_out_at = now if opted_out else None
-    db.session.flush()
-    return len(subs)
-
-
-def update_preferences(sub: Subscriber, component_ids, locale: str | None) -> None:
-    from .. import normalize_locale
-
-    components = find_components(component_ids)
+def update_preferences(sub: Subscriber, component_ids, locale: str | None, resubscribe: bool = False) -> None:
+    """The manage page: components, language, and coming back after an opt-out; committed."""
+    try:
+        components = find_components(component_ids)
+    except SubscriptionError:
+        db.session.rollback()
+        raise
     sub.components = components
     sub.all_components = not components
     sub.locale = normalize_locale(locale) or sub.locale
+    if resubscribe and sub.confirmed:
+        sub.set_opted_out(False)
+    db.session.commit()
+
+
+def live_components(tenant: Tenant | None = None) -> list[Component]:
+    """The components a subscriber may choose: the public ones, plus the tenant's own."""
+    q = db.session.query(Component).filter(Component.deleted_at.is_(None))
+    if tenant is not None:
+        q = q.filter((Component.tenant_id.is_(None)) | (Component.tenant_id == tenant.id))
+    else:
+        q = q.filter(Component.tenant_id.is_(None))
+    return q.order_by(Component.position, Component.name).all()
+
+
+def webhook_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SubscriptionError(_("A webhook URL must start with https:// (or http://)."), field="webhook_url")
+    return value.strip()
+
+
+# The admin side: the admin API (and the operator's console) add, list, remove and restore subscribers.
+
+def subscriber_json(sub: Subscriber) -> dict:
+    return {
+        "id": sub.id,
+        "channel": sub.channel,
+        "email": sub.address if sub.channel == "email" else None,
+        "phone": sub.address if sub.channel == "sms" else None,
+        "webhook_url": sub.address if sub.channel == "webhook" else None,
+        "tenant": sub.tenant.slug if sub.tenant else None,
+        "component_ids": sorted(c.id for c in sub.components),
+        "all_components": sub.all_components,
+        "locale": sub.locale,
+        "confirmed": sub.confirmed,
+        "opted_out": sub.opted_out,
+        "test_audience": sub.test_audience,
+        "source": sub.source,
+        "created_at": sub.created_at.isoformat() if sub.created_at else None,
+        "deleted_at": sub.deleted_at.isoformat() if sub.deleted_at else None,
+    }
+
+
+def get_subscriber(subscriber_id: int) -> Subscriber | None:
+    return db.session.get(Subscriber, subscriber_id)
+
+
+def search_subscribers(*, deleted: bool = False, channel: str | None = None, tenant_slug: str | None = None,
+                       text: str | None = None, test_audience: bool = False, page: int = 1,
+                       per_page: int = 100) -> tuple[list[Subscriber], int]:
+    """One page of subscribers matching the filters, and how many match in all."""
+    q = db.session.query(Subscriber)
+    if not deleted:
+        q = q.filter(Subscriber.deleted_at.is_(None))
+    if channel:
+        q = q.filter(Subscriber.channel == channel)
+    if tenant_slug:
+        tenant = find_tenant(tenant_slug)
+        q = q.filter(Subscriber.tenant_id == (tenant.id if tenant else None))
+    if text:
+        q = q.filter(Subscriber.address.contains(text.strip().lower()))
+    if test_audience:
+        q = q.filter(Subscriber.test_audience.is_(True))
+    total = q.count()
+    items = q.order_by(Subscriber.id).offset((page - 1) * per_page).limit(per_page).all()
+    return items, total
+
+
+class SubscriberExists(SubscriptionError):
+    def __init__(self, existing: Subscriber):
+        super().__init__(_("This subscriber exists already (id %(id)s).", id=existing.id), status=409)
+        self.existing = existing
+
+
+def add_subscriber(*, channel_field: str, value: str, tenant_slug: str | None, component_ids, locale: str | None,
+                   confirmed: bool | None, test_audience: bool, actor: Actor) -> tuple[Subscriber, str | None]:
+    """An operator adds a subscriber (admin API); returns it and, for a webhook, its signing secret (shown once).
+
+    Committed with its audit entry. An unconfirmed email or phone gets the same confirmation as the form.
+    """
+    try:
+        if channel_field == "email":
+            channel, address = "email", normalize_email(value)
+        elif channel_field == "phone":
+            channel, address = "sms", normalize_phone(value, check_country=False)
+        else:
+            channel, address = "webhook", webhook_url(value)
+        tenant = find_tenant(tenant_slug)
+        components = find_components(component_ids or [])
+        wanted_locale = normalize_locale(locale) if locale else "en"
+        if wanted_locale is None:
+            raise SubscriptionError("use en or zh_Hans", field="locale")
+        existing = find_subscriber(channel, address, tenant.id if tenant else None)
+        if existing is not None and existing.deleted_at is None:
+            raise SubscriberExists(existing)
+    except SubscriptionError:
+        db.session.rollback()
+        raise
+    confirmed = channel == "webhook" if confirmed is None else confirmed
+    sub = existing or create_subscriber(channel, address, tenant=tenant, source="admin")
+    sub.deleted_at = None
+    sub.source = "admin"
+    sub.locale = wanted_locale
+    sub.components = components
+    sub.all_components = not components
+    sub.test_audience = test_audience
+    sub.confirmed = confirmed
+    sub.confirmed_at = utcnow() if confirmed else None
+    secret = None
+    if channel == "webhook":
+        secret = secrets.token_hex(32)
+        sub.webhook_secret = secret
     db.session.flush()
+    if not confirmed:
+        send_confirmation(sub)
+    audit.record("subscriber.create", "subscriber", sub.id, actor=actor, after=subscriber_json(sub),
+                 summary=f"Added {channel} subscriber {address}")
+    db.session.commit()
+    return sub, secret
+
+
+def set_subscriber_deleted(sub: Subscriber, delete: bool, actor: Actor) -> Subscriber:
+    """Soft delete or restore, with an audit entry; repeating it changes nothing."""
+    if (sub.deleted_at is None) == delete:
+        before = subscriber_json(sub)
+        sub.soft_delete() if delete else sub.restore()
+        verb = "delete" if delete else "restore"
+        audit.record(f"subscriber.{verb}", "subscriber", sub.id, actor=actor, before=before,
+                     after=subscriber_json(sub), summary=f"{verb.capitalize()}d subscriber {sub.address}")
+        db.session.commit()
+    return sub

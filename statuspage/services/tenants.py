@@ -1,4 +1,4 @@
-"""Signed access links for private tenant pages.
+"""Finding a tenant by its slug, and signed access links for private tenant pages.
 
 A link carries the tenant id and its `access_version`; rotating bumps the
 version, so every link (and cookie) issued before stops working at once.
@@ -7,10 +7,37 @@ from __future__ import annotations
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
 
+from ..extensions import db
 from ..models import Tenant
 
 _SALT = "statuspage.tenant-access"
+SLUG_MAX = 80
+
+
+def possible_slug(slug) -> bool:
+    """Could this be a slug at all? Control characters never are, and PostgreSQL refuses NUL outright."""
+    return isinstance(slug, str) and 0 < len(slug) <= SLUG_MAX and not any(ord(ch) < 32 for ch in slug)
+
+
+def find_tenant_by_slug(slug, live: bool = True) -> Tenant | None:
+    """The tenant with exactly this slug; `live=False` also finds one in the trash."""
+    if not possible_slug(slug):
+        return None
+    query = select(Tenant).where(Tenant.slug == slug)
+    if live:
+        query = query.where(Tenant.deleted_at.is_(None))
+    return db.session.scalars(query).first()
+
+
+def find_tenants_by_slugs(slugs: list[str]) -> dict[str, Tenant]:
+    """{slug: live tenant} for the slugs that name one; the others are simply absent."""
+    wanted = [s for s in slugs if possible_slug(s)]
+    if not wanted:
+        return {}
+    return {t.slug: t for t in db.session.scalars(
+        select(Tenant).where(Tenant.slug.in_(wanted), Tenant.deleted_at.is_(None)))}
 
 
 def _serializer() -> URLSafeSerializer:

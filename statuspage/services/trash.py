@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 from ..extensions import db
 from ..models import Component, ComponentGroup, Incident, Subscriber, Playbook, Tenant, UpstreamEntry
 from . import audit
+from .audit import Actor
 from .incidents import delete_incident, restore_incident
 from .snapshots import component_dict, group_dict, incident_dict, subscriber_dict, template_dict, tenant_dict
 from .validation import ValidationError
@@ -46,26 +47,27 @@ def trash_items() -> list[dict]:
     return items
 
 
-def soft_delete(kind: str, obj) -> None:
+def soft_delete(kind: str, obj, *, actor: Actor) -> None:
     if kind == "incident":
-        delete_incident(obj)
+        delete_incident(obj, actor=actor)
     else:
-        _set_deleted(kind, obj, "delete")
+        _set_deleted(kind, obj, "delete", actor)
 
 
-def restore(kind: str, obj) -> None:
+def restore(kind: str, obj, *, actor: Actor) -> None:
     if kind == "incident":
-        restore_incident(obj)
+        restore_incident(obj, actor=actor)
     else:
-        _set_deleted(kind, obj, "restore")
+        _set_deleted(kind, obj, "restore", actor)
 
 
-def _set_deleted(kind: str, obj, action: str) -> None:
+def _set_deleted(kind: str, obj, action: str, actor: Actor) -> None:
     snap = KINDS[kind][3]
     before = snap(obj)
     obj.soft_delete() if action == "delete" else obj.restore()
     db.session.flush()
-    audit.record(action, _object_type(kind), obj.id, before=before, after=snap(obj), summary=display_name(kind, obj))
+    audit.record(action, _object_type(kind), obj.id, actor=actor, before=before, after=snap(obj),
+                 summary=display_name(kind, obj))
     db.session.commit()
 
 
@@ -73,7 +75,7 @@ def _object_type(kind: str) -> str:
     return "component_group" if kind == "group" else kind
 
 
-def purge(kind: str, obj, typed_name: str) -> None:
+def purge(kind: str, obj, typed_name: str, *, actor: Actor) -> None:
     """Delete for good. Only from the trash, only with the exact name typed."""
     if obj.deleted_at is None:
         raise ValidationError({"confirm": _("Move it to the trash first.")})
@@ -90,6 +92,7 @@ def purge(kind: str, obj, typed_name: str) -> None:
         db.session.execute(update(Component).where(Component.group_id == obj.id).values(group_id=None))
     if kind == "incident":
         db.session.execute(update(UpstreamEntry).where(UpstreamEntry.incident_id == obj.id).values(incident_id=None))
-    audit.record("purge", _object_type(kind), obj.id, before=before, after=None, summary=display_name(kind, obj))
+    audit.record("purge", _object_type(kind), obj.id, actor=actor, before=before, after=None,
+                 summary=display_name(kind, obj))
     db.session.delete(obj)
     db.session.commit()

@@ -22,8 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import CLOSED_STATUSES, Component, ComponentGroup, Incident, IncidentComponent, Tenant, incident_tenant
-
-ACTIVE_MAINTENANCE_STATUSES = ("in_progress", "verifying")
+from ..models.incident import ACTIVE_MAINTENANCE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -36,9 +35,6 @@ class Viewer:
     @property
     def cache_parts(self) -> tuple:
         return ("tenant", self.tenant_id, "admin", self.is_admin)
-
-
-MAIN_PAGE = Viewer()
 
 
 def _listed_for(tenant_id: int):
@@ -194,9 +190,3 @@ def visible_tenants(viewer: Viewer, incident: Incident) -> list[Tenant]:
 def visible_component_ids(viewer: Viewer) -> set[int]:
     return set(db.session.scalars(select(Component.id).where(component_filter(viewer))))
 
-
-def find_tenant(slug: str) -> Tenant | None:
-    # Control characters are never in a slug, and PostgreSQL refuses NUL outright.
-    if not slug or len(slug) > 80 or any(ord(ch) < 32 for ch in slug):
-        return None
-    return db.session.scalars(select(Tenant).where(Tenant.slug == slug, Tenant.deleted_at.is_(None))).first()

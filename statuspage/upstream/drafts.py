@@ -9,6 +9,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from ..delivery import outbox
 from ..extensions import db
 from ..models import (CLOSED_STATUSES, AdminUser, Component, Incident, IncidentComponent, IncidentUpdate,
                       UpstreamEntry, UpstreamFeed)
@@ -47,8 +48,6 @@ def _our_components(feed: UpstreamFeed) -> list[Component]:
 
 def alert_admins(feed: UpstreamFeed, entry: UpstreamEntry, incident: Incident) -> int:
     """Email every admin once about the new draft; returns how many were queued."""
-    from ..delivery import outbox
-
     admins = db.session.scalars(select(AdminUser).where(AdminUser.deleted_at.is_(None), AdminUser.role == "admin")
                                 .order_by(AdminUser.id)).all()
     base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from statuspage.models import Delivery, utcnow
+from statuspage.services.audit import Actor
 from statuspage.services.incidents import post_update
 from statuspage.services.staleness import remind_stale
 from tests.factories import gen_admin, gen_incident
@@ -26,7 +27,7 @@ def test_stale_incident_reminds_its_owner_once_per_stale_period(app, db):
 
     # A public update starts a new period; once that goes stale too, one more reminder.
     later = utcnow() + timedelta(minutes=1)
-    post_update(incident, "identified", "Found it.", now=later)
+    post_update(incident, "identified", "Found it.", now=later, actor=Actor.system())
     assert remind_stale(later + timedelta(minutes=20)) == 0
     assert remind_stale(later + timedelta(minutes=31)) == 1
     assert remind_stale(later + timedelta(minutes=90)) == 0

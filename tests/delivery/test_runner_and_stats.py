@@ -6,10 +6,12 @@ import time
 
 import pytest
 
+from statuspage.delivery.periodic import PeriodicJob
 from statuspage.delivery.runner import drain_outbox, start_embedded_worker
 from statuspage.delivery.stats import delivery_stats, retry_failed
 from tests.delivery.helpers import outbox_rows, post_incident
 from tests.doubles.smtp import smtp_sink  # noqa: F401  (fixture)
+from tests.helpers import wait_for
 
 JOB_RUNS = []
 
@@ -23,36 +25,25 @@ def app_config(smtp_sink):  # noqa: F811
     return smtp_sink.config
 
 
-def _wait_for(predicate, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 @pytest.mark.slow
 def test_embedded_worker_delivers_runs_periodic_jobs_and_yields_to_the_lock_holder(app, db, smtp_sink, monkeypatch):  # noqa: F811
     from pathlib import Path
 
-    monkeypatch.setattr("statuspage.delivery.periodic.PERIODIC_JOBS",
-                        [("test-job", 1, f"{__name__}:record_job_run")])
     JOB_RUNS.clear()
     lock_path = Path(app.instance_path) / "delivery-worker.lock"
     with open(lock_path, "a+") as other_process:
         fcntl.flock(other_process, fcntl.LOCK_EX)  # another gunicorn worker owns the outbox
-        thread = start_embedded_worker(app)
+        thread = start_embedded_worker(app, [PeriodicJob("test-job", 1, record_job_run)])
         try:
             post_incident(db, ["a@example.com", "b@example.com"])
             time.sleep(1.5)
             assert smtp_sink.messages == [] and JOB_RUNS == []
             fcntl.flock(other_process, fcntl.LOCK_UN)  # ...and goes away: this process takes over
-            assert _wait_for(lambda: len(smtp_sink.messages) == 2)
+            assert wait_for(lambda: len(smtp_sink.messages) == 2, timeout=20)
             assert start_embedded_worker(app) is thread  # one worker per process
             post_incident(db, ["c@example.com"], name="Second")  # woken by the commit, not by polling
-            assert _wait_for(lambda: len(smtp_sink.messages) == 5, timeout=5)  # a, b and c
-            assert _wait_for(lambda: len(JOB_RUNS) >= 2, timeout=5)  # every second, again and again
+            assert wait_for(lambda: len(smtp_sink.messages) == 5, timeout=5)  # a, b and c
+            assert wait_for(lambda: len(JOB_RUNS) >= 2, timeout=5)  # every second, again and again
         finally:
             thread.stop_event.set()
             thread.join(10)

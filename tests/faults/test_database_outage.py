@@ -1,7 +1,6 @@
 """The database goes away during a fan-out, during delivery, and under the public page."""
 from __future__ import annotations
 
-import re
 import threading
 import time
 
@@ -13,8 +12,9 @@ from statuspage.models import Delivery, Incident
 from tests.conftest import is_postgres
 from tests.delivery.helpers import outbox_rows
 from tests.doubles.smtp import smtp_sink  # noqa: F401  (fixture)
-from tests.factories import gen_admin, gen_api_token, gen_incident, gen_subscriber
-from tests.faults.ledger import assert_exactly_once, ledger, wait_for
+from tests.factories import PASSWORD, gen_incident, gen_subscriber
+from tests.faults.ledger import assert_exactly_once, ledger
+from tests.helpers import wait_for, without_csrf_tokens
 from tests.faults.outage import DatabaseOutage
 
 needs_postgres = pytest.mark.skipif(not is_postgres(), reason="needs DATABASE_URL pointing at PostgreSQL")
@@ -33,21 +33,15 @@ def outage(app, tmp_path):
     o.close()
 
 
-def _token(db):
-    _, raw = gen_api_token(gen_admin())
-    db.session.commit()
-    return {"Authorization": f"Bearer {raw}"}
-
-
 @needs_postgres
 @pytest.mark.slow
 @pytest.mark.parametrize("via", ["admin API", "admin form"])
-def test_database_lost_during_fan_out_gives_a_clear_error_and_no_half_written_incident(app, db, smtp_sink, outage,  # noqa: F811
+def test_database_lost_during_fan_out_gives_a_clear_error_and_no_half_written_incident(app, db, bearer, smtp_sink, outage,  # noqa: F811
                                                                                       monkeypatch, via):
     from statuspage.delivery.runner import drain_outbox
     from statuspage.services import fanout
 
-    headers = _token(db)  # the admin, with password "correct horse battery"
+    headers = bearer("admin")  # admin@example.com, with password PASSWORD
     addresses = [f"user{i}@example.com" for i in range(15)]
     for a in addresses:
         gen_subscriber(a)
@@ -66,8 +60,7 @@ def test_database_lost_during_fan_out_gives_a_clear_error_and_no_half_written_in
     body = {"name": "Withdrawals failing", "status": "investigating", "impact": "major",
             "body": "Call the hotline.", "deliver_notifications": True}
     if via == "admin form":
-        assert client.post("/admin/login", data={"email": "admin@example.com",
-                                                 "password": "correct horse battery"}).status_code == 302
+        assert client.post("/admin/login", data={"email": "admin@example.com", "password": PASSWORD}).status_code == 302
         form = {**body, "visibility": "public", "deliver_notifications": "on", "action": "post"}
         post = lambda: client.post("/admin/incidents/new", data=form)  # noqa: E731
     else:
@@ -98,7 +91,7 @@ def _run_worker(app, stop):
     from statuspage.delivery.runner import run_loop
 
     with app.app_context():
-        run_loop(stop, periodic=False)
+        run_loop(stop)
 
 
 def _notice_queued_for(db, count: int):
@@ -190,7 +183,7 @@ def test_database_lost_between_a_send_and_its_record_sends_nothing_twice(app, db
 
 def _without_csrf(body: bytes) -> bytes:
     """Each response carries its own CSRF token; the rest of the page is the cached copy."""
-    return re.sub(rb'name="csrf_token" value="[^"]*"', b"", body)
+    return without_csrf_tokens(body)
 
 
 def test_public_page_answers_from_cache_while_the_database_is_down_and_readyz_says_not_ready(app, db, tmp_path):

@@ -55,6 +55,16 @@ def test_feed_is_well_formed_and_newest_first(timeline, client, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
+def test_a_feed_reader_shows_the_status_page_as_the_feeds_website(timeline, client, fmt):
+    _, feed = parse(client, f"/feed.{fmt}")
+    assert feed.feed.link == "http://status.test/"
+    raw = client.get(f"/feed.{fmt}").data
+    if fmt == "rss":
+        channel_link = ElementTree.fromstring(raw).find("channel/link")
+        assert channel_link is not None and channel_link.text == "http://status.test/"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_entries_have_absolute_links_to_the_update_and_stable_ids(timeline, client, fmt):
     _, feed = parse(client, f"/feed.{fmt}")
     second = timeline["second"]

@@ -94,11 +94,12 @@ def test_slow_providers_are_fetched_side_by_side(app, feed_server, admin_mail):
 
 
 def test_the_worker_schedule_runs_the_poll(app, feed_server, admin_mail):
-    from statuspage.delivery.runner import PeriodicSchedule
+    from statuspage.delivery.periodic import PeriodicSchedule
+    from statuspage.jobs import PERIODIC_JOBS
 
     feed_server.set("/history.rss", feeds.statuspage_rss(HISTORY))
     feed_id = register(feed_server, "/history.rss")
-    PeriodicSchedule().run_due()
+    PeriodicSchedule(PERIODIC_JOBS).run_due()
     db.session.expire_all()
     assert feed_server.hits("/history.rss") == [200]
     assert db.session.get(UpstreamFeed, feed_id).entries_seen == 1

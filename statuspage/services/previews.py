@@ -1,18 +1,21 @@
-"""Build a notice without saving it and render it exactly as each channel will."""
+"""Build a notice without saving it and render it exactly as each channel will; send a test to the acting admin."""
 from __future__ import annotations
 
 from flask import current_app
-from flask_login import current_user
 
 from ..channels.sms.render import sms_segments
 from ..delivery.outbox import enqueue_message
 from ..extensions import db
 from ..models import Component, Incident, IncidentComponent, IncidentUpdate, utcnow
 from ..notices import render_notice
-from ..services.fanout import count_recipients
-from ..services.incidents import statuses_for
+from . import audit, lookup
+from .audit import Actor
+from .fanout import count_recipients
+from .incidents import statuses_for
 
 PREVIEW_LOCALES = ("en", "zh_Hans")
+# The test email goes out in the site's first language: admins have no language of their own.
+TEST_LOCALE = "en"
 
 
 def transient_incident(fields: dict, kind: str = "incident") -> Incident:
@@ -22,14 +25,11 @@ def transient_incident(fields: dict, kind: str = "incident") -> Incident:
                         visibility=fields.get("visibility") or "public", draft=bool(fields.get("draft")),
                         started_at=utcnow(), postmortem_body="")
     incident.tenants = list(fields.get("tenants") or [])
-    components = {c.id: c for c in _components(fields.get("components") or {})}
+    wanted = fields.get("components") or {}
+    components = {c.id: c for c in lookup.find_many(Component, wanted, live=False)}
     incident.affected = [IncidentComponent(component_id=cid, component=components[cid], status=st or "degraded_performance")
-                         for cid, st in (fields.get("components") or {}).items() if cid in components]
+                         for cid, st in wanted.items() if cid in components]
     return incident
-
-
-def _components(wanted: dict):
-    return [db.session.get(Component, cid) for cid in wanted if db.session.get(Component, cid)]
 
 
 def transient_update(incident: Incident, fields: dict) -> IncidentUpdate:
@@ -88,13 +88,14 @@ def build_preview(fields: dict, incident: Incident | None = None, kind: str = "i
         db.session.rollback()
 
 
-def send_test_to_me(preview: dict) -> bool:
-    """Queue the previewed email to the acting admin only; False when rendering is not available yet."""
-    rendered = preview["locales"].get(current_user.locale) or preview["locales"].get("en")
+def send_test(preview: dict, incident_id: int | None, *, actor: Actor) -> bool:
+    """Queue the previewed email to the acting admin only; False when rendering is not available."""
+    rendered = preview["locales"].get(TEST_LOCALE)
     if not rendered:
         return False
     email = rendered["email"]
-    enqueue_message(kind="test", channel="email", recipient=current_user.email,
+    enqueue_message(kind="test", channel="email", recipient=actor.name,
                     subject="[TEST] " + email.get("subject", ""), text=email.get("text", ""), html=email.get("html"))
+    audit.record("send_test", "incident", incident_id, actor=actor, summary=actor.name)
+    db.session.commit()
     return True
-
