@@ -18,7 +18,7 @@ def test_create_admin_creates_then_resets_the_password(runner, db):
 
 def test_create_admin_refuses_a_short_password(runner, db):
     result = runner.invoke(args=["create-admin", "--email", "a@example.com", "--password", "short"])
-    assert result.exit_code != 0 and "at least 8" in result.output
+    assert result.exit_code != 0 and "at least 10" in result.output
     assert db.session.query(AdminUser).count() == 0
 
 
