@@ -1,4 +1,5 @@
-"""Fixtures: `app`, `client`, `runner`, `db` (flaskr-style), on SQLite by default.
+"""Fixtures: `app`, `client`, `runner`, `db` (flaskr-style), on SQLite by default, and the
+steps many folders share: `login`, `bearer`, `fresh_limits`, `fresh_identity_per_request`.
 
 With DATABASE_URL set (the PostgreSQL leg of .ci/run) the same tests run on
 that database. The schema is built once per session by the real migrations;
@@ -18,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from statuspage import cache, create_app  # noqa: E402
 from statuspage.extensions import db as _db  # noqa: E402
+from tests.factories import PASSWORD, gen_admin, gen_api_token  # noqa: E402
 
 # Tests never talk to real providers, whatever the shell exports.
 for _var in ("MAIL_SERVER", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
@@ -117,3 +119,55 @@ def runner(app):
 @pytest.fixture
 def db(app):
     return _db
+
+
+@pytest.fixture
+def fresh_identity_per_request(app):
+    """The `app` fixture keeps one app context for the whole test, so `g` (where Flask-Login caches
+    the signed-in user) would outlive a request; in production every request starts with a fresh one."""
+    from flask import g
+
+    @app.before_request
+    def _forget_cached_user():
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
+
+@pytest.fixture
+def login(client, db, fresh_identity_per_request):
+    """login(role="admin", email=None, c=None) creates a user with that role and signs `c` (default
+    `client`) in through the login form; returns the user."""
+
+    def _login(role="admin", email=None, c=None):
+        user = gen_admin(email=email or f"{role}@example.com", role=role, password=PASSWORD)
+        db.session.commit()
+        resp = (c or client).post("/admin/login", data={"email": user.email, "password": PASSWORD})
+        assert resp.status_code == 302, resp.get_data(as_text=True)
+        return user
+
+    return _login
+
+
+@pytest.fixture
+def bearer(db):
+    """bearer(role="admin", user_role=None) -> headers with a fresh API token of `role` for a user
+    of `user_role` (one user per role, <user_role>@example.com, password PASSWORD)."""
+    made = {}
+
+    def _bearer(role="admin", user_role=None):
+        user_role = user_role or role
+        user = made.get(user_role) or gen_admin(f"{user_role}@example.com", role=user_role)
+        made[user_role] = user
+        _token, raw = gen_api_token(user, role=role)
+        db.session.commit()
+        return {"Authorization": f"Bearer {raw}"}
+
+    return _bearer
+
+
+@pytest.fixture
+def fresh_limits():
+    """Empty the in-process rate-limit buckets, so requests of an earlier test do not count."""
+    from statuspage.ratelimit import reset_local
+
+    reset_local()

@@ -4,7 +4,10 @@ from __future__ import annotations
 import secrets
 
 from statuspage.extensions import db
-from statuspage.models import Component, ComponentGroup, Incident, IncidentComponent, IncidentUpdate, Subscriber, Tenant
+from statuspage.models import (Component, ComponentGroup, Incident, IncidentComponent, IncidentUpdate, Setting, Subscriber,
+                               Tenant)
+
+PASSWORD = "correct horse battery"  # every gen_admin's password unless a test picks another
 
 
 def gen_tenant(name="Acme", slug=None, private=False, **kw) -> Tenant:
@@ -12,6 +15,13 @@ def gen_tenant(name="Acme", slug=None, private=False, **kw) -> Tenant:
     db.session.add(tenant)
     db.session.flush()
     return tenant
+
+
+def gen_setting(key="placeholders", value=None) -> Setting:
+    setting = Setting(key=key, value={"hotline": "400-100"} if value is None else value)
+    db.session.add(setting)
+    db.session.flush()
+    return setting
 
 
 def gen_group(name="Core", position=0) -> ComponentGroup:
@@ -58,7 +68,7 @@ def gen_subscriber(address="user@example.com", channel="email", tenant=None, con
     return sub
 
 
-def gen_admin(email="admin@example.com", role="admin", password="correct horse battery", **kw):
+def gen_admin(email="admin@example.com", role="admin", password=PASSWORD, **kw):
     """An admin user (role viewer/responder/admin) with a known password."""
     from statuspage.models import AdminUser
     from statuspage.services.accounts import set_password

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import PASSWORD
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -147,10 +149,7 @@ def serious(violations: list[dict]) -> list[dict]:
     return [v for v in violations if v["impact"] in ("serious", "critical")]
 
 
-ADMIN_PASSWORD = "correct horse battery"
-
-
-def sign_in(page, url, email: str = "ops@example.com", password: str = ADMIN_PASSWORD) -> None:
+def sign_in(page, url, email: str = "ops@example.com", password: str = PASSWORD) -> None:
     """Sign in through the admin login form; `url` turns a path into the live server's address."""
     page.goto(url("/admin/login?lang=en"))
     page.get_by_label("Email").fill(email)

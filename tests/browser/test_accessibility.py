@@ -17,7 +17,7 @@ from statuspage.demo import load_demo
 from statuspage.extensions import db
 from statuspage.models import Incident, Tenant
 from statuspage.services.tenants import access_token
-from tests.browser.conftest import ADMIN_PASSWORD, sign_in
+from tests.browser.conftest import sign_in
 from tests.factories import gen_admin
 
 pytestmark = pytest.mark.browser
@@ -86,7 +86,7 @@ def test_public_pages_have_no_serious_accessibility_violations(demo, new_page, a
 
 
 def test_admin_pages_have_no_serious_accessibility_violations(demo, new_page, axe):
-    gen_admin(email="ops@example.com", password=ADMIN_PASSWORD)
+    gen_admin(email="ops@example.com")
     db.session.commit()
     page = new_page()
     sign_in(page, demo)

@@ -7,7 +7,7 @@ import pytest
 
 from statuspage.extensions import db
 from statuspage.models import Playbook
-from tests.browser.conftest import ADMIN_PASSWORD, sign_in
+from tests.browser.conftest import sign_in
 from tests.factories import gen_admin, gen_component
 
 pytestmark = pytest.mark.browser
@@ -29,7 +29,7 @@ def _playbook(component) -> Playbook:
 def test_admin_posts_an_incident_from_a_playbook_and_readers_see_it_in_both_languages(app, live_server, new_page):
     withdrawals = gen_component("Withdrawals")
     _playbook(withdrawals)
-    gen_admin(email="ops@example.com", role="responder", password=ADMIN_PASSWORD)
+    gen_admin(email="ops@example.com", role="responder")
     db.session.commit()
 
     admin = new_page(locale="en-US")

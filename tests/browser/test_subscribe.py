@@ -12,7 +12,7 @@ from statuspage.models import Subscriber
 from tests.doubles.smtp import smtp_sink  # noqa: F401  (fixture)
 from tests.factories import gen_component
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("fresh_limits")]
 
 
 @pytest.fixture
@@ -20,11 +20,6 @@ def app_config(smtp_sink):  # noqa: F811
     return {**smtp_sink.config, "WTF_CSRF_ENABLED": True}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    from statuspage.ratelimit import reset_local
-
-    reset_local()
 
 
 def test_subscribe_by_email_on_the_chinese_page_and_confirm_from_the_email(app, live_server, new_page, axe,

@@ -9,7 +9,7 @@ import pytest
 
 from statuspage.extensions import db
 from statuspage.upstream import poll_all
-from tests.browser.conftest import ADMIN_PASSWORD, sign_in
+from tests.browser.conftest import sign_in
 from tests.factories import gen_admin, gen_component
 from tests.upstream import feeds
 from tests.upstream.server import FeedServer
@@ -27,7 +27,7 @@ def provider():
 
 def test_admin_adds_a_feed_and_sees_its_last_fetch(app, live_server, new_page, axe, provider, tmp_path):
     gen_component("Card checkout")
-    gen_admin(email="ops@example.com", password=ADMIN_PASSWORD)
+    gen_admin(email="ops@example.com")
     db.session.commit()
     page = new_page()
     sign_in(page, live_server)

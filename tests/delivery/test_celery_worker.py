@@ -16,6 +16,8 @@ from tests.conftest import is_postgres
 from tests.delivery.helpers import outbox_rows, post_incident
 from tests.delivery.test_worker_crash import _deliver_env
 from tests.doubles.smtp import smtp_sink  # noqa: F401  (fixture)
+from tests.faults.processes import stop
+from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKER = os.environ.get("CELERY_BROKER_URL")
@@ -57,15 +59,6 @@ def _start_worker(env, name):
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def _wait_for(predicate, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 @pytest.fixture
 def celery_env(app, smtp_sink, tmp_path):  # noqa: F811
     from statuspage.tasks import celery
@@ -75,13 +68,7 @@ def celery_env(app, smtp_sink, tmp_path):  # noqa: F811
     env.update({"CELERY_BROKER_URL": BROKER, "DELIVERY_BATCH_SIZE": "10"})
     workers = []
     yield env, workers
-    for w in workers:
-        w.terminate()
-    for w in workers:
-        try:
-            w.wait(20)
-        except subprocess.TimeoutExpired:
-            w.kill()
+    stop(*workers)
 
 
 @needs_celery
@@ -91,10 +78,10 @@ def test_a_celery_worker_delivers_a_fan_out_end_to_end(app, db, smtp_sink, celer
     env, workers = celery_env
     workers.append(_start_worker(env, "solo"))
     subs, update = post_incident(db, [f"user{i}@example.com" for i in range(40)])  # the commit sends the wake-up
-    assert _wait_for(lambda: len(smtp_sink.messages) >= 40), f"only {len(smtp_sink.messages)} arrived"
+    assert wait_for(lambda: len(smtp_sink.messages) >= 40, timeout=90, every=0.2), f"only {len(smtp_sink.messages)} arrived"
     time.sleep(0.5)
     assert Counter(r for m in smtp_sink.messages for r in m["rcpt_tos"]) == Counter({s.address: 1 for s in subs})
-    assert _wait_for(lambda: {r.status for r in outbox_rows(db, update)} == {"sent"}, 10)
+    assert wait_for(lambda: {r.status for r in outbox_rows(db, update)} == {"sent"}, timeout=10, every=0.2)
 
 
 @needs_celery
@@ -105,7 +92,7 @@ def test_two_celery_workers_share_a_fan_out_without_sending_twice(app, db, smtp_
     workers.extend([_start_worker(env, "one"), _start_worker(env, "two")])
     time.sleep(3)  # both workers up before the wake-ups arrive
     subs, update = post_incident(db, [f"user{i}@example.com" for i in range(300)])
-    assert _wait_for(lambda: len(smtp_sink.messages) >= 300), f"only {len(smtp_sink.messages)} arrived"
+    assert wait_for(lambda: len(smtp_sink.messages) >= 300, timeout=90, every=0.2), f"only {len(smtp_sink.messages)} arrived"
     time.sleep(1)
     assert Counter(r for m in smtp_sink.messages for r in m["rcpt_tos"]) == Counter({s.address: 1 for s in subs})
     db.session.expire_all()

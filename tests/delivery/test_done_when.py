@@ -23,6 +23,7 @@ from tests.delivery.test_worker_crash import _deliver_env
 from tests.doubles.smtp import smtp_sink  # noqa: F401  (fixture)
 from tests.doubles.twilio import twilio_double  # noqa: F401  (fixture)
 from tests.factories import gen_incident, gen_tenant
+from tests.helpers import wait_for
 
 N = int(os.environ.get("DONE_WHEN_SUBSCRIBERS", "300"))
 OTHERS = max(50, N // 10)
@@ -61,12 +62,7 @@ def _fan_out(db, tenant):
 
 
 def _wait_all(smtp, twilio, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if len(smtp.messages) >= N and len(twilio.sent()) >= N:
-            return True
-        time.sleep(0.25)
-    return False
+    return wait_for(lambda: len(smtp.messages) >= N and len(twilio.sent()) >= N, timeout=timeout, every=0.25)
 
 
 def _check_exactly_once(db, update, smtp, twilio):

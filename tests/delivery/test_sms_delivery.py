@@ -12,6 +12,8 @@ from tests.doubles.twilio import twilio_double, twilio_signature  # noqa: F401  
 from tests.delivery.helpers import outbox_rows, post_incident
 from tests.factories import gen_incident, gen_subscriber
 
+pytestmark = pytest.mark.usefixtures("fresh_limits")
+
 NUMBERS = ["+14155550101", "+14155550102", "+14155550103"]
 
 
@@ -19,13 +21,6 @@ NUMBERS = ["+14155550101", "+14155550102", "+14155550103"]
 def app_config(twilio_double):  # noqa: F811
     return {**twilio_double.config, "SMS_RATE_PER_SECOND": 100, "DELIVERY_RETRY_BASE_SECONDS": 1.0,
             "DELIVERY_RETRY_MAX_SECONDS": 1.0}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_buckets():
-    from statuspage.ratelimit import reset_local
-
-    reset_local()
 
 
 def _post(db, numbers=NUMBERS, **kw):

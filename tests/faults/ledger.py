@@ -3,7 +3,6 @@ counted where it lands (the SMTP sink, the Twilio double), or has a recorded per
 from __future__ import annotations
 
 import os
-import time
 from collections import Counter
 from urllib.parse import urlparse
 
@@ -38,15 +37,6 @@ def assert_exactly_once(figures: dict, failed: int = 0) -> None:
     assert figures["rows_not_final"] == 0, figures
     assert figures["failed_recorded"] == failed, figures
     assert figures["sent"] + failed == figures["expected"], figures
-
-
-def wait_for(predicate, timeout: float = 30, every: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(every)
-    return bool(predicate())
 
 
 def own_broker_db(url: str | None = None) -> tuple[str, int]:

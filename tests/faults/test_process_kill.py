@@ -14,7 +14,8 @@ import pytest
 from tests.conftest import is_postgres
 from tests.delivery.helpers import outbox_rows, post_incident
 from tests.doubles.smtp import smtp_sink  # noqa: F401  (fixture)
-from tests.faults.ledger import assert_exactly_once, ledger, own_broker_db, wait_for
+from tests.faults.ledger import assert_exactly_once, ledger, own_broker_db
+from tests.helpers import wait_for
 from tests.faults.processes import LEASE, celery_worker, flask, free_port, process_env, stop
 
 BROKER = os.environ.get("CELERY_BROKER_URL")

@@ -7,7 +7,7 @@ import pytest
 
 from statuspage.delivery.runner import drain_outbox
 from statuspage.models import Delivery
-from tests.delivery.helpers import outbox_rows, post_incident
+from tests.delivery.helpers import drain_until_settled, outbox_rows, post_incident
 from tests.doubles.smtp import smtp_sink  # noqa: F401  (fixture)
 from tests.faults.ledger import assert_exactly_once, ledger
 
@@ -17,19 +17,6 @@ RETRY_BASE = 1.0
 @pytest.fixture
 def app_config(smtp_sink):  # noqa: F811
     return {**smtp_sink.config, "DELIVERY_RETRY_BASE_SECONDS": RETRY_BASE, "DELIVERY_RETRY_MAX_SECONDS": 2.0}
-
-
-def _drain_until_settled(db, update, timeout=20.0) -> int:
-    """Run the worker until no row waits for a retry; returns how many passes it took."""
-    deadline = time.monotonic() + timeout
-    passes = 0
-    while time.monotonic() < deadline:
-        drain_outbox()
-        passes += 1
-        if not [r for r in outbox_rows(db, update) if r.status in ("queued", "sending")]:
-            return passes
-        time.sleep(0.1)
-    raise AssertionError(f"outbox still busy after {timeout}s: {[(r.recipient, r.status) for r in outbox_rows(db, update)]}")
 
 
 def test_smtp_outage_then_recovery_delivers_everything_once_with_backoff(app, db, smtp_sink):  # noqa: F811
@@ -52,7 +39,7 @@ def test_smtp_outage_then_recovery_delivers_everything_once_with_backoff(app, db
     assert all(r.attempts >= 2 and r.status == "queued" for r in outbox_rows(db, update))
 
     smtp_sink.restore()
-    _drain_until_settled(db, update)
+    drain_until_settled(db, update)
     figures = ledger("smtp outage then back", db, update, smtp_sink.recipients(), addresses)
     assert_exactly_once(figures)
     assert all(r.attempts >= 3 for r in outbox_rows(db, update))
@@ -74,7 +61,7 @@ def test_greylisting_is_retried_and_a_5xx_fails_only_its_row(app, db, smtp_sink)
 
     for a in greylisted:  # the greylist window passes
         smtp_sink.refused.pop(a)
-    _drain_until_settled(db, update)
+    drain_until_settled(db, update)
     figures = ledger("smtp greylist 4xx + 5xx", db, update, smtp_sink.recipients(), addresses)
     assert_exactly_once(figures, failed=len(rejected))
     failed_rows = db.session.query(Delivery).filter_by(update_id=update.id, status="failed").all()

@@ -8,7 +8,7 @@ import pytest
 
 from statuspage.delivery.runner import drain_outbox
 from statuspage.models import Delivery, Subscriber
-from tests.delivery.helpers import outbox_rows, post_incident
+from tests.delivery.helpers import drain_until_settled, outbox_rows, post_incident
 from tests.doubles.twilio import TwilioDouble
 from tests.faults.ledger import assert_exactly_once, ledger
 
@@ -72,12 +72,7 @@ def test_429_500_timeouts_are_retried_and_21610_opts_the_subscriber_out(app, db,
     twilio.script(numbers[5], "21610")
     subs, update = post_incident(db, numbers, channel="sms")
 
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        drain_outbox()
-        if not [r for r in outbox_rows(db, update) if r.status in ("queued", "sending")]:
-            break
-        time.sleep(0.2)
+    drain_until_settled(db, update, timeout=30, every=0.2)
     landed = [r["form"]["To"] for r in twilio.sent()]
     figures = ledger("twilio 429/500/timeout/21610", db, update, landed, numbers)
     assert_exactly_once(figures, failed=2)

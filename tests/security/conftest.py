@@ -1,2 +1,9 @@
-"""Signed-in clients (the admin tests' `login` fixture) for the security tests."""
-from tests.admin.conftest import PASSWORD, _fresh_identity_per_request, login  # noqa: F401
+"""Security tests: every request starts with a fresh identity, as in production."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fresh_identity(fresh_identity_per_request):
+    pass

@@ -7,9 +7,8 @@ import time
 
 import pytest
 
-from tests.factories import gen_admin, gen_api_token, gen_subscriber
+from tests.factories import PASSWORD, gen_admin, gen_api_token, gen_subscriber
 
-PASSWORD = "correct horse battery"
 
 
 def _timed(fn, n=5):

@@ -7,6 +7,7 @@ import pytest
 
 from statuspage import create_app
 from tests.factories import gen_admin, gen_component, gen_incident, gen_tenant
+from tests.helpers import csrf_token
 
 # Not browser forms: JSON APIs with bearer tokens, signed provider callbacks, and RFC 8058
 # one-click unsubscribe (mail providers POST it without cookies; the token in the URL is the secret).
@@ -18,10 +19,6 @@ DUMMY = {"component_id": "1", "incident_id": "1", "template_id": "1", "tenant_id
 @pytest.fixture
 def app_config():
     return {"WTF_CSRF_ENABLED": True}
-
-
-def _csrf(client, path="/admin/login"):
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
 
 
 def _form_routes(app):
@@ -82,7 +79,7 @@ def _sign_in(db, client):
     gen_admin()
     db.session.commit()
     resp = client.post("/admin/login", data={"email": "admin@example.com", "password": "correct horse battery",
-                                             "csrf_token": _csrf(client)})
+                                             "csrf_token": csrf_token(client.get("/admin/login").get_data(as_text=True))})
     assert resp.status_code == 302
 
 

@@ -12,17 +12,14 @@ from statuspage.models import Delivery, Subscriber
 from tests.doubles.smtp import smtp_sink  # noqa: F401  (fixture)
 from tests.factories import gen_component, gen_subscriber, gen_tenant
 
+pytestmark = pytest.mark.usefixtures("fresh_limits")
+
 
 @pytest.fixture
 def app_config(smtp_sink):  # noqa: F811
     return smtp_sink.config
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    from statuspage.ratelimit import reset_local
-
-    reset_local()
 
 
 def _confirm_link(smtp_sink) -> str:

@@ -7,17 +7,12 @@ import io
 import pytest
 
 from statuspage.models import AuditEntry, Subscriber
-from tests.factories import gen_admin, gen_component, gen_subscriber, gen_tenant
+from tests.factories import gen_component, gen_subscriber, gen_tenant
 
 
 @pytest.fixture
-def auth(app, db):
-    from statuspage.services.accounts import issue_api_token
-
-    user = gen_admin(email="ops@example.com", role="admin", password="correct horse battery")
-    _, raw = issue_api_token(user)
-    db.session.commit()
-    return {"Authorization": f"Bearer {raw}"}
+def auth(bearer):
+    return bearer("admin")
 
 
 GOOD = (

@@ -5,7 +5,6 @@ import json
 import pytest
 from sqlalchemy import select
 
-from statuspage.delivery import outbox
 from statuspage.extensions import db
 from statuspage.models import AdminUser, Delivery
 
@@ -26,38 +25,19 @@ def feed_server():
     server.close()
 
 
-class AdminMail(list):
-    """Admin alerts queued: the outbox's own rows once it is implemented, else the recorded calls.
-
-    Rows are the truth: a call made in a transaction that rolled back left none.
-    """
-
-    real = False
+class AdminMail:
+    """Admin alerts queued, read back from the outbox's rows: a message queued in a transaction
+    that rolled back left none."""
 
     def committed(self) -> list[dict]:
-        if not self.real:
-            return list(self)
         rows = db.session.scalars(select(Delivery).where(Delivery.kind == "admin").order_by(Delivery.id))
         return [{"kind": r.kind, "channel": r.channel, "recipient": r.recipient, **json.loads(r.payload or "{}")}
                 for r in rows]
 
 
 @pytest.fixture
-def admin_mail(monkeypatch):
-    calls = AdminMail()
-    real = outbox.enqueue_message
-
-    def recording(**kw):
-        calls.append(kw)
-        try:
-            row = real(**kw)
-        except NotImplementedError:
-            return None
-        calls.real = True
-        return row
-
-    monkeypatch.setattr(outbox, "enqueue_message", recording)
-    return calls
+def admin_mail(app):
+    return AdminMail()
 
 
 @pytest.fixture

@@ -4,37 +4,27 @@ from __future__ import annotations
 import pytest
 
 from statuspage.extensions import db
-from statuspage.models import AdminUser, UpstreamFeed
+from statuspage.models import UpstreamFeed
 
 from . import feeds
 from .helpers import poll, register
 
 
-def _login(client, role="admin") -> AdminUser:
-    user = AdminUser(email=f"{role}@example.test", name=role, role=role, password_hash="!")
-    db.session.add(user)
-    db.session.commit()
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-    return user
-
-
-def test_the_page_shows_last_fetch_status_entries_and_error(client, feed_server, admin_mail):
+def test_the_page_shows_last_fetch_status_entries_and_error(client, feed_server, admin_mail, login):
     feed_server.set("/history.rss", feeds.statuspage_rss([("a", "Delayed payouts", feeds.RESOLVED)]))
     register(feed_server, "/history.rss", name="Payhub")
     feed_server.set("/gone.rss", "nope", status=410, content_type="text/plain")
     register(feed_server, "/gone.rss", name="Oldvendor")
     poll()
-    _login(client)
+    login()
     page = client.get("/admin/upstreams").get_data(as_text=True)
     assert "Payhub" in page and "Oldvendor" in page
     assert "200" in page and "HTTP 410 Gone" in page
     assert 'name="csrf_token"' in page
 
 
-def test_an_admin_adds_and_deletes_a_feed_with_forms(client, feed_server):
-    _login(client)
+def test_an_admin_adds_and_deletes_a_feed_with_forms(client, feed_server, login):
+    login()
     resp = client.post("/admin/upstreams", data={"name": "Twilio", "url": feed_server.url("/history.rss"),
                                                  "interval_seconds": "60"})
     assert resp.status_code == 302
@@ -48,8 +38,8 @@ def test_an_admin_adds_and_deletes_a_feed_with_forms(client, feed_server):
     assert "Restore" in page
 
 
-def test_a_bad_form_says_what_is_wrong(client):
-    _login(client)
+def test_a_bad_form_says_what_is_wrong(client, login):
+    login()
     resp = client.post("/admin/upstreams", data={"name": "Twilio", "url": "status page", "interval_seconds": "60"})
     assert resp.status_code == 400
     assert "http://" in resp.get_data(as_text=True)
@@ -57,8 +47,8 @@ def test_a_bad_form_says_what_is_wrong(client):
 
 
 @pytest.mark.parametrize("role", ["viewer", "responder"])
-def test_only_admins_see_the_page(client, role):
-    _login(client, role)
+def test_only_admins_see_the_page(client, role, login):
+    login(role)
     assert client.get("/admin/upstreams").status_code == 403
     assert client.post("/admin/upstreams", data={"name": "x", "url": "https://x.test/"}).status_code == 403
 
@@ -68,14 +58,14 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
     assert resp.status_code in (302, 401)
 
 
-def test_the_page_suggests_resolving_our_incident_once_upstream_resolved(client, feed_server, admin_mail):
+def test_the_page_suggests_resolving_our_incident_once_upstream_resolved(client, feed_server, admin_mail, login):
     history = ("h", "Delayed payouts", feeds.RESOLVED)
     feed_server.set("/history.rss", feeds.statuspage_rss([history]))
     register(feed_server, "/history.rss", name="Payhub")
     poll()
     feed_server.set("/history.rss", feeds.statuspage_rss([("x", "Card errors", feeds.OPEN), history]))
     poll()
-    _login(client)
+    login()
     assert "Consider resolving" not in client.get("/admin/upstreams").get_data(as_text=True)
     feed_server.set("/history.rss", feeds.statuspage_rss([("x", "Card errors", feeds.RESOLVED), history]))
     poll()
@@ -84,8 +74,8 @@ def test_the_page_suggests_resolving_our_incident_once_upstream_resolved(client,
     assert "Payhub: Card errors" in page and "/admin/incidents/1" in page
 
 
-def test_a_rejected_form_keeps_what_was_typed_and_marks_the_field(client):
-    _login(client)
+def test_a_rejected_form_keeps_what_was_typed_and_marks_the_field(client, login):
+    login()
     resp = client.post("/admin/upstreams", data={"name": "Twilio", "url": "https://status.twilio.test/history.rss",
                                                  "interval_seconds": "5"})
     page = resp.get_data(as_text=True)

@@ -5,8 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from statuspage.extensions import db
-from statuspage.models import AdminUser, AuditEntry, Component, ComponentGroup
-from statuspage.services.accounts import issue_api_token
+from statuspage.models import AuditEntry, Component, ComponentGroup
 from tests.factories import gen_component
 
 from . import feeds
@@ -15,18 +14,9 @@ from .helpers import poll
 API = "/api/admin/v1/upstreams"
 
 
-def _token(role: str) -> dict:
-    user = AdminUser(email=f"{role}@example.test", name=role, role=role, password_hash="!")
-    db.session.add(user)
-    db.session.flush()
-    _token_row, raw = issue_api_token(user, name="t")
-    db.session.commit()
-    return {"Authorization": f"Bearer {raw}"}
-
-
 @pytest.fixture
-def admin_api():
-    return _token("admin")
+def admin_api(bearer):
+    return bearer("admin")
 
 
 def test_registering_a_feed_adds_a_third_party_component(client, admin_api, feed_server):
@@ -45,11 +35,11 @@ def test_registering_a_feed_adds_a_third_party_component(client, admin_api, feed
         == ["create"]
 
 
-def test_the_list_shows_how_the_last_fetch_went(client, admin_api, feed_server, admin_mail):
+def test_the_list_shows_how_the_last_fetch_went(client, admin_api, bearer, feed_server, admin_mail):
     feed_server.set("/history.rss", feeds.statuspage_rss([("a", "Delayed payouts", feeds.RESOLVED)]))
     client.post(API, json={"name": "Payhub", "url": feed_server.url("/history.rss")}, headers=admin_api)
     poll()
-    [feed] = client.get(API, headers=_token("viewer")).get_json()
+    [feed] = client.get(API, headers=bearer("viewer")).get_json()
     assert feed["kind"] == "rss" and feed["last_status"] == 200 and feed["entries_seen"] == 1
     assert feed["state"] == "operational" and feed["last_error"] is None and feed["last_fetch_at"].endswith("Z")
 
@@ -76,8 +66,8 @@ def test_a_non_json_body_is_refused(client, admin_api):
     assert client.post(API, data="name=x", headers=admin_api).status_code == 415
 
 
-def test_only_admins_register_feeds(client):
-    resp = client.post(API, json={"name": "X", "url": "https://s.example.test/h.rss"}, headers=_token("responder"))
+def test_only_admins_register_feeds(client, bearer):
+    resp = client.post(API, json={"name": "X", "url": "https://s.example.test/h.rss"}, headers=bearer("responder"))
     assert resp.status_code == 403
     assert client.get(API).status_code == 401
 
