@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from statuspage import cache
 from statuspage.models import Subscriber, utcnow
+from statuspage.services.audit import Actor
 from statuspage.services.incidents import post_update, save_postmortem
 from statuspage.services.playbooks import ensure_demo_templates
 from tests.conftest import _empty_all_tables
@@ -28,8 +29,8 @@ def _build_configuration(db):
     gen_tenant("Globex", private=True)
     past = utcnow() - timedelta(days=2)
     old = gen_incident("Login slow", status="investigating", impact="minor", components=[web], started_at=past)
-    post_update(old, "resolved", "Fixed.", now=past + timedelta(hours=1), commit=False)
-    save_postmortem(old, "## Root cause\nA full disk.", publish=True, commit=False)
+    post_update(old, "resolved", "Fixed.", now=past + timedelta(hours=1), actor=Actor.system(), commit=False)
+    save_postmortem(old, "## Root cause\nA full disk.", publish=True, actor=Actor.system(), commit=False)
     gen_incident("Withdrawals failing", components=[api], tenants=[acme], body="Call the hotline 400-1.",
                  name_translations={"zh_Hans": "出金失败"})
     gen_incident("Upgrade", kind="maintenance", status="scheduled", impact="none",

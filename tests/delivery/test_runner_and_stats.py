@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from statuspage.delivery.periodic import PeriodicJob
 from statuspage.delivery.runner import drain_outbox, start_embedded_worker
 from statuspage.delivery.stats import delivery_stats, retry_failed
 from tests.delivery.helpers import outbox_rows, post_incident
@@ -28,13 +29,11 @@ def app_config(smtp_sink):  # noqa: F811
 def test_embedded_worker_delivers_runs_periodic_jobs_and_yields_to_the_lock_holder(app, db, smtp_sink, monkeypatch):  # noqa: F811
     from pathlib import Path
 
-    monkeypatch.setattr("statuspage.delivery.periodic.PERIODIC_JOBS",
-                        [("test-job", 1, f"{__name__}:record_job_run")])
     JOB_RUNS.clear()
     lock_path = Path(app.instance_path) / "delivery-worker.lock"
     with open(lock_path, "a+") as other_process:
         fcntl.flock(other_process, fcntl.LOCK_EX)  # another gunicorn worker owns the outbox
-        thread = start_embedded_worker(app)
+        thread = start_embedded_worker(app, [PeriodicJob("test-job", 1, record_job_run)])
         try:
             post_incident(db, ["a@example.com", "b@example.com"])
             time.sleep(1.5)

@@ -91,7 +91,7 @@ def _run_worker(app, stop):
     from statuspage.delivery.runner import run_loop
 
     with app.app_context():
-        run_loop(stop, periodic=False)
+        run_loop(stop)
 
 
 def _notice_queued_for(db, count: int):
