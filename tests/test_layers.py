@@ -27,8 +27,8 @@ Rules, each a test that lists every offending line:
     `# deferred:` or contains the word "why".
 (d) Every module imports on its own: `python -c "import statuspage.<mod>"`
     works for each one. One subprocess imports the third-party packages the
-    code names, then forks once per module, so each module is imported in
-    an interpreter that has not loaded any of statuspage yet.
+    code names, then forks once per module (a few at a time), so each module
+    is imported in an interpreter that has not loaded any of statuspage yet.
 """
 from __future__ import annotations
 
@@ -235,32 +235,33 @@ def test_imports_inside_functions_say_why():
 
 
 IMPORT_EACH = textwrap.dedent("""
-    import importlib, json, os, sys, traceback
+    import importlib, json, os, sys, tempfile, traceback
     modules = json.loads(sys.argv[1])
     for name in json.loads(sys.argv[2]):  # third-party packages, loaded once for every child
         try:
             importlib.import_module(name)
         except Exception:
             pass
-    failures = {}
-    for module in modules:
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(read)
-            try:
-                importlib.import_module(module)
-                code = 0
-            except BaseException:
-                os.write(write, traceback.format_exc().encode())
-                code = 1
-            os._exit(code)
-        os.close(write)
-        with os.fdopen(read, "rb") as pipe:
-            out = pipe.read().decode(errors="replace")
-        _, status = os.waitpid(pid, 0)
+    out = tempfile.mkdtemp()
+    running, failures, todo = {}, {}, list(modules)
+    while todo or running:
+        while todo and len(running) < max(2, os.cpu_count() or 1):
+            module = todo.pop(0)
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    importlib.import_module(module)
+                    os._exit(0)
+                except BaseException:
+                    with open(os.path.join(out, module), "w") as f:
+                        f.write(traceback.format_exc())
+                    os._exit(1)
+            running[pid] = module
+        pid, status = os.wait()
+        module = running.pop(pid)
         if status != 0:
-            failures[module] = out or f"exit status {status}"
+            path = os.path.join(out, module)
+            failures[module] = open(path).read() if os.path.exists(path) else f"exit status {status}"
     print(json.dumps(failures))
 """)
 
