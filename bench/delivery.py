@@ -276,6 +276,10 @@ def bench_claim(app, update_id: int, n: int) -> dict:
 
         batch = Channel.batch
 
+        @classmethod
+        def is_configured(cls, app) -> bool:
+            return True
+
         def send(self, delivery, message):
             return "noop"
 
