@@ -38,7 +38,6 @@ def add_upstream():
     try:
         feed = registry.register_feed(data)
     except registry.FeedInvalid as exc:
-        db.session.rollback()
         return _render(form=request.form, errors={exc.field: exc.message}, status=400)
     db.session.commit()
     flash(_("Feed “%(name)s” added; it will be fetched within a minute.", name=feed.name), "success")

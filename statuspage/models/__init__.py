@@ -4,6 +4,7 @@ from .base import SoftDeleteMixin, UTCDateTime, utcnow
 from .component import COMPONENT_SEVERITY, COMPONENT_STATUSES, Component, ComponentGroup
 from .delivery import DELIVERY_STATUSES, FINAL_STATUSES, Delivery
 from .incident import (
+    ACTIVE_MAINTENANCE_STATUSES,
     CLOSED_STATUSES,
     IMPACTS,
     INCIDENT_STATUSES,

@@ -13,9 +13,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
-    CLOSED_STATUSES, COMPONENT_SEVERITY, COMPONENT_STATUSES, IMPACTS, INCIDENT_STATUSES, MAINTENANCE_STATUSES,
-    VISIBILITIES, Component, Incident, IncidentComponent, IncidentUpdate, Tenant, utcnow)
-from ..models.incident import ACTIVE_MAINTENANCE_STATUSES
+    ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES, COMPONENT_SEVERITY, COMPONENT_STATUSES, IMPACTS, INCIDENT_STATUSES,
+    MAINTENANCE_STATUSES, VISIBILITIES, Component, Incident, IncidentComponent, IncidentUpdate, Tenant, utcnow)
 from . import audit
 from .audit import Actor
 from .fanout import fan_out_update

@@ -8,8 +8,7 @@ from flask_babel import force_locale, gettext as _
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import Incident, utcnow
-from ..models.incident import ACTIVE_MAINTENANCE_STATUSES
+from ..models import ACTIVE_MAINTENANCE_STATUSES, Incident, utcnow
 from .audit import Actor
 from .incidents import TRANSLATED_LOCALES, post_update
 from .validation import ValidationError

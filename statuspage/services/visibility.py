@@ -21,8 +21,8 @@ from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import CLOSED_STATUSES, Component, ComponentGroup, Incident, IncidentComponent, Tenant, incident_tenant
-from ..models.incident import ACTIVE_MAINTENANCE_STATUSES
+from ..models import (ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES, Component, ComponentGroup, Incident,
+                      IncidentComponent, Tenant, incident_tenant)
 
 
 @dataclass(frozen=True)
