@@ -176,12 +176,9 @@ def deliver_due(worker_id: str | None = None, time_budget: float | None = None,
 
 
 def _deliver_due(worker_id, time_budget, stop) -> Counter:
-    from ..services.fanout import run_pending_fanouts
-
     worker_id = worker_id or worker_name()
     counts: Counter = Counter()
     started = time.monotonic()
-    run_pending_fanouts()
     progress = True
     while progress:
         progress = False
