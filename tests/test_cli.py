@@ -52,3 +52,15 @@ def test_drain_and_poll_on_an_empty_instance_exit_cleanly(runner, db):
     assert drained.exit_code == 0, drained.output
     polled = runner.invoke(args=["poll-upstreams", "--once"])
     assert polled.exit_code == 0, polled.output
+
+
+def test_create_admin_follows_the_admin_pages_password_rule_and_is_audited(runner, db):
+    from statuspage.models import AuditEntry
+    from statuspage.services.accounts import MIN_PASSWORD
+
+    short = runner.invoke(args=["create-admin", "--email", "a@example.com", "--password", "x" * (MIN_PASSWORD - 1)])
+    assert short.exit_code != 0
+    made = runner.invoke(args=["create-admin", "--email", "a@example.com", "--password", "x" * MIN_PASSWORD])
+    assert made.exit_code == 0, made.output
+    entry = db.session.query(AuditEntry).filter_by(object_type="admin_user").one()
+    assert (entry.actor, entry.via, entry.action) == ("cli", "cli", "create")

@@ -141,8 +141,8 @@ def tenant_create():
     try:
         service.save_tenant(service.clean_tenant(_tenant_data()), actor=acting())
     except ValidationError as exc:
-        return render_template("admin/tenants.html", tenants=service.live_tenants(), errors=exc.errors, form=request.form,
-                               access_url=service.tenant_access_url), 422
+        return render_template("admin/tenants.html", tenants=service.live_tenants(), errors=exc.errors,
+                               form=request.form, access_url=service.tenant_access_url), 422
     flash(_("Tenant added."), "info")
     return redirect(url_for("admin.tenants"))
 

@@ -357,11 +357,12 @@ def save_postmortem(incident: Incident, body: str, publish: bool | None = None, 
 
 
 def edit_and_post_update(incident: Incident, fields: dict, update_fields: dict | None, *, actor: Actor) -> Incident:
-    """The API's PATCH: edit the incident and, when a status or body came with it, post an update, in one commit."""
+    """The API's PATCH: edit the incident and, when a status or body came with it, post an update; one commit."""
     update_incident(incident, fields, actor=actor, commit=False)
     if update_fields is not None:
-        post_update(incident, update_fields["status"], update_fields["body"], {}, update_fields["deliver_notifications"],
-                    body_translations=update_fields["body_translations"], actor=actor, commit=False)
+        post_update(incident, update_fields["status"], update_fields["body"], {},
+                    update_fields["deliver_notifications"], body_translations=update_fields["body_translations"],
+                    actor=actor, commit=False)
     db.session.commit()
     return incident
 

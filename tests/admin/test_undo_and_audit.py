@@ -116,3 +116,22 @@ def test_api_changes_are_audited_as_the_token_user(client, db):
     entry = db.session.query(AuditEntry).filter_by(object_type="tenant").one()
     assert (entry.actor, entry.via, entry.action) == ("bot-owner@example.com", "api", "create")
     assert entry.before is None and entry.after["slug"] == "acme"
+
+
+def test_an_incident_opened_and_updated_over_the_api_names_the_token_user(client, db):
+    from tests.factories import gen_admin, gen_api_token
+
+    user = gen_admin("bot-owner@example.com", role="responder")
+    _t, raw = gen_api_token(user)
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {raw}"}
+    incident_id = client.post("/api/admin/v1/incidents", json={"name": "Withdrawals failing"},
+                              headers=headers).get_json()["id"]
+    client.post(f"/api/admin/v1/incidents/{incident_id}/updates", json={"status": "identified", "body": "Found it."},
+                headers=headers)
+    incident = db.session.get(Incident, incident_id)
+    assert incident.owner_id == user.id
+    assert {u.author_id for u in incident.updates} == {user.id}
+    entries = db.session.query(AuditEntry).filter_by(object_type="incident").all()
+    assert {(e.action, e.actor, e.actor_user_id, e.via) for e in entries} == {
+        ("create", user.email, user.id, "api"), ("post_update", user.email, user.id, "api")}

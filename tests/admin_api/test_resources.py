@@ -122,7 +122,8 @@ BAD_BODIES = [
     ({"name": "x", "draft": "yes"}, 422), ({"name": "x", "component_ids": [999999]}, 422),
     ({"name": "x", "component_ids": "1"}, 422), ({"name": "x", "components": {"abc": "operational"}}, 422),
     ({"name": "x", "components": {"1": "broken"}}, 422), ({"name": "x", "tenant_slugs": ["nope"]}, 422),
-    ({"name": "x", "tenant_slugs": [1, 2]}, 422), ({"name": "x", "visibility": "tenants"}, 422),
+    ({"name": "x", "tenant_slugs": [1, 2]}, 422),
+    ({"name": "x", "tenant_slugs": ["acme\x00"]}, 422), ({"name": "x", "visibility": "tenants"}, 422),
     ({"name": "x", "name_translations": {"fr": "x"}}, 422), ({"name": "x", "component_ids": [2**40]}, 422),
     ({"name": "x", "body": None, "components": []}, 422),
 ]
