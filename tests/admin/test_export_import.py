@@ -94,7 +94,7 @@ def test_round_trip_reproduces_the_public_page(app, client, db, login):
     again = json.loads(client.get("/admin/export?download=1").get_data(as_text=True))
     before_rows, after_rows = _comparable(data), _comparable(again)
     changed = {c: _changed_fields(before_rows[c], after_rows[c]) for c in COLLECTIONS if after_rows[c] != before_rows[c]}
-    assert changed == {}, "changed on the way through export and import (collection: [(row, field, before, after)])"
+    assert changed == {}, f"changed on the way through export and import, as (row, field, before, after): {changed}"
     sub = db.session.query(Subscriber).filter_by(address="a@acme.example").one()
     assert [c.name for c in sub.components] == ["Withdrawals API"] and sub.tenant.slug == "acme"
 
