@@ -42,10 +42,10 @@ def test_email_is_rendered_in_the_subscribers_language(app, db):
     assert "\n" not in zh["subject"]
 
 
-def test_email_subject_carries_impact_and_status(app, db):
+def test_email_subject_is_the_incident_prefixed_by_its_current_state(app, db):
     incident = gen_incident(name="DB slow", impact="critical", status="identified")
     msg = render_notice("email", incident, incident.updates[0])
-    assert "Critical" in msg["subject"] and "Identified" in msg["subject"]
+    assert msg["subject"] == "[Identified] DB slow"
 
 
 def test_each_subscriber_gets_their_own_links_from_the_shared_rendering(app, db):

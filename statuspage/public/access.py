@@ -70,6 +70,9 @@ def resolve_scope(slug: str | None) -> Scope:
         offered = request.args.get("access")
         if offered and tenant_access.verify_access(tenant, offered):
             granted = offered
+        elif tenant_access.verify_subscriber_link(tenant, request.args.get("s")):
+            # A notice's link opens the page itself; it never turns into the tenant-wide cookie.
+            pass
         elif not tenant_access.verify_access(tenant, request.cookies.get(tenant_access.access_cookie_name(tenant))):
             abort(404)
     return Scope(Viewer(tenant.id, is_admin), tenant, granted)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Tenant
+from ..tenant_links import link_subscriber
 
 _SALT = "statuspage.tenant-access"
 SLUG_MAX = 80
@@ -65,8 +66,13 @@ def verify_access(tenant: Tenant, token: str | None) -> bool:
             and data.get("v") == (tenant.access_version or 1))
 
 
+def verify_subscriber_link(tenant: Tenant, token: str | None) -> bool:
+    """A notice's signed link (`?s=`): valid while its subscriber still receives the tenant's notices."""
+    return link_subscriber(tenant, token) is not None
+
+
 def rotate_access(tenant: Tenant) -> str:
-    """Invalidate every earlier link; return the new one. The caller commits."""
+    """Invalidate every earlier link (notices' signed links too); return the new one. The caller commits."""
     tenant.access_version = (tenant.access_version or 1) + 1
     return access_url(tenant)
 

@@ -1,14 +1,18 @@
 """Email through Flask-Mail, one SMTP connection per batch."""
 from __future__ import annotations
 
+import logging
 import smtplib
 import socket
 from contextlib import contextmanager
 
-from flask_mail import BadHeaderError, Connection, Message
+from flask_mail import Connection
 
 from ..base import Channel, DeliveryError
+from .mime import MessageDefect, message_bytes, sender_mailbox
 from .render import render_message, render_notice
+
+log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT = 30
 
@@ -89,24 +93,28 @@ class EmailChannel(Channel):
         return conn
 
     def send(self, delivery, message: dict) -> str | None:
-        subject = message.get("subject") or ""
-        if "\r" in subject or "\n" in subject:
-            raise DeliveryError("refused: the subject contains a line break (header injection)", permanent=True)
-        msg = Message(subject=subject, recipients=[delivery.recipient], body=message.get("text") or "",
-                      html=message.get("html"), sender=self.app.config.get("MAIL_DEFAULT_SENDER"),
-                      extra_headers=dict(message.get("headers") or {}))
-        msg.msgId = message_id(self.app, delivery)
+        msg_id = (message.get("headers") or {}).get("Message-ID") or message_id(self.app, delivery)
+        sender = self.app.config.get("MAIL_DEFAULT_SENDER")
         try:
-            self._host().send(msg)
-        except BadHeaderError as exc:
-            raise DeliveryError("refused: a header contains a line break (header injection)", permanent=True) from exc
+            data = message_bytes(message, sender=sender, recipient=delivery.recipient, message_id=msg_id)
+        except MessageDefect as exc:
+            log.error("delivery %s: defect in our own message, not sent: %s", delivery.id, exc)
+            raise DeliveryError(f"refused: {exc}", permanent=True) from exc
+        try:
+            conn = self._host()
+            conn.host.sendmail(sender_mailbox(sender)[1], [delivery.recipient], data)
+        except DeliveryError:
+            raise
         except Exception as exc:
             err = classify_smtp_error(exc)
+            if isinstance(exc, smtplib.SMTPDataError) and err.permanent:
+                # The server took the recipient and refused the message itself: the fault is ours.
+                log.error("delivery %s: defect: the server refused our message: %s", delivery.id, err.message)
             if not isinstance(exc, smtplib.SMTPRecipientsRefused) or not err.permanent:
                 # The connection state is unknown after a failure: start a fresh one for the next row.
                 self._drop_connection()
             raise err from exc
-        return msg.msgId
+        return msg_id
 
     def _drop_connection(self) -> None:
         conn = self.connection

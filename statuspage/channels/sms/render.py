@@ -1,6 +1,11 @@
-"""An SMS from a notice: one short text within SMS_MAX_SEGMENTS, free of characters that force UCS-2.
+"""An SMS from a notice: the essentials first, within SMS_MAX_SEGMENTS, free of characters that force UCS-2.
 
-Templates: templates/sms/<name>.txt.
+Templates: templates/sms/<name>.txt. A notice reads: the incident and its
+state, what to do (the hotline), the link, then the detail. When it is too
+long only the detail is shortened, at a whole character (never between the
+halves of a UCS-2 surrogate pair or a GSM-7 escape) and never through a
+phone number or a link; what had to go is listed under "cut" for the
+admin preview.
 """
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ import re
 
 from flask import render_template
 
+from ...extensions import db
+from ...models import Setting
+from ...phones import phone_spans
 from ...settings import setting
 
 # Characters that silently turn a whole SMS into UCS-2 (70 chars a segment instead of 160).
@@ -22,6 +30,8 @@ _GSM_BASIC = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM_EXTENDED = set("^{}\\[~]|€\f")
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+ELLIPSIS = "..."
 
 
 def clean_sms_text(text: str) -> str:
@@ -51,15 +61,62 @@ def render_message(name: str, ctx: dict) -> dict:
     return {"text": _text(name, ctx)}
 
 
+def protected_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, what) of the phone numbers and links in `text`: a cut never goes through one."""
+    spans = [(s, e, text[s:e]) for s, e, _ in phone_spans(text)]
+    spans += [(m.start(), m.end(), m.group(0)) for m in _URL.finditer(text)]
+    return sorted(spans)
+
+
+def _cut_point(detail: str, keep: int) -> int:
+    """Where to end the detail when at most `keep` characters fit: before a phone number or link it
+    would go through, and at a word boundary when one is near."""
+    for start, end, _ in protected_spans(detail):
+        if start < keep < end:
+            keep = start
+    space = detail.rfind(" ", 0, keep + 1)
+    if space > keep - 20 and space > 0:
+        keep = space
+    return max(0, keep)
+
+
 def render_notice(notice) -> dict:
-    """{"text"}: short, with the incident link and the opt-out; the body shortened to SMS_MAX_SEGMENTS."""
+    """{"text", "cut"}: the link and the what-to-do line always; the detail shortened to SMS_MAX_SEGMENTS.
+
+    "cut" lists the phone numbers, links and placeholder values of the detail that did not fit.
+    """
     max_segments = int(setting("SMS_MAX_SEGMENTS", 4))
     ctx = notice.template_context()
-    body = clean_sms_text(notice.body_text)
-    while True:
-        ctx["body_text"] = body
-        text = _text("update", ctx)
-        if sms_segments(text)["segments"] <= max_segments or len(body) <= 1:
-            return {"text": text}
-        cut = max(1, len(body) - max(8, len(body) // 10))
-        body = body[:cut].rstrip() + "..."
+    ctx["action_text"] = clean_sms_text(" ".join(notice.action_text.split()))
+    detail = clean_sms_text(" ".join(notice.detail_text.split()))
+
+    def with_detail(text: str) -> str:
+        ctx["detail_text"] = text
+        return _text("update", ctx)
+
+    full = with_detail(detail)
+    if sms_segments(full)["segments"] <= max_segments or not detail:
+        return {"text": full, "cut": []}
+    lo, hi = 0, len(detail)  # the longest prefix that fits, by whole characters
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if sms_segments(with_detail(detail[:mid].rstrip() + ELLIPSIS))["segments"] <= max_segments:
+            lo = mid
+        else:
+            hi = mid - 1
+    keep = _cut_point(detail, lo)
+    kept = detail[:keep].rstrip()
+    text = with_detail(kept + ELLIPSIS if kept else "")
+    return {"text": text, "cut": lost_values(detail, kept)}
+
+
+def lost_values(detail: str, kept: str) -> list[str]:
+    """The phone numbers, links and placeholder values in `detail` that are not in `kept`."""
+    lost = [what for start, _, what in protected_spans(detail) if start >= len(kept)]
+    row = db.session.get(Setting, "placeholders")
+    values = row.value if row is not None and isinstance(row.value, dict) else {}
+    for value in values.values():
+        value = clean_sms_text(str(value or ""))
+        if value and value in detail and value not in kept and value not in lost:
+            lost.append(value)
+    return lost
