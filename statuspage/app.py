@@ -29,6 +29,7 @@ from .public.api_v2 import bp as api_v2_bp
 from .public.embed import bp as embed_bp
 from .public.feeds import bp as feeds_bp
 from .public.health import bp as health_bp
+from .public.republish import start_republisher
 from .public.subscriptions import bp as subscriptions_bp
 from .security import register_security_headers
 from .tasks import init_celery
@@ -75,6 +76,8 @@ def create_app(config: dict | None = None) -> Flask:
         prepare_database(app)
     if app.config.get("EMBEDDED_WORKER") and not app.config.get("TESTING") and _is_serving():
         start_embedded_worker(app, PERIODIC_JOBS)
+    if app.config.get("MIRROR_DIR") and not app.config.get("TESTING") and _is_serving():
+        start_republisher(app)
     if app.config.get("CELERY_BROKER_URL"):
         init_celery(app)
     return app

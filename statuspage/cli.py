@@ -4,10 +4,13 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from .delivery.outbox import outbox_progress
 from .delivery.runner import drain_outbox, run_forever
 from .demo import load_demo
 from .extensions import db
 from .jobs import DEFERRED_FANOUT, PERIODIC_JOBS
+from .public.mirror import MirrorError
+from .public.republish import publish_everywhere
 from .services import accounts
 from .services.audit import Actor
 from .services.subscriber_import import export_csv, import_csv_file
@@ -71,7 +74,12 @@ def register_cli(app: Flask) -> None:
         """Run the delivery worker in the foreground."""
         if drain:
             counts = drain_outbox(before_each_pass=[DEFERRED_FANOUT.run])
+            state = outbox_progress()
             click.echo(f"Outbox drained: {counts}")
+            click.echo(f"{state['final']} rows final, {state['waiting_retry']} waiting for a scheduled retry, "
+                       f"{state['due'] + state['held']} still to send")
+            if state["due"] or state["held"]:
+                raise SystemExit(1)
         else:
             run_forever(PERIODIC_JOBS)
 
@@ -99,3 +107,14 @@ def register_cli(app: Flask) -> None:
         with open(path, "w", encoding="utf-8", newline="") as out:
             count = export_csv(out, actor=Actor.cli())
         click.echo(f"Exported {count} subscribers to {path}")
+
+    @app.cli.command("mirror")
+    @click.option("--out", "out", required=True, type=click.Path(file_okay=False),
+                  help="Where the tree goes: a symbolic link to the newest build, flipped atomically.")
+    def mirror_cmd(out: str) -> None:
+        """Write the public site as static files (and to MIRROR_S3_BUCKET when set)."""
+        try:
+            count = publish_everywhere(app, out)
+        except MirrorError as exc:
+            raise click.ClickException(f"Mirror not published, the previous tree stays: {exc}") from None
+        click.echo(f"Mirrored {count} files to {out}")

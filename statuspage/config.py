@@ -89,6 +89,11 @@ def config_from_env(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": _int(env.get("MAX_CONTENT_LENGTH"), 64 * 1024 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,
         "AUTO_MIGRATE": _bool(env.get("AUTO_MIGRATE"), default=database_url.startswith("sqlite")),
+        "MIRROR_DIR": env.get("MIRROR_DIR") or None,
+        "MIRROR_S3_BUCKET": env.get("MIRROR_S3_BUCKET") or None,
+        "MIRROR_S3_PREFIX": env.get("MIRROR_S3_PREFIX") or "",
+        "MIRROR_S3_ENDPOINT_URL": env.get("MIRROR_S3_ENDPOINT_URL") or None,
+        "MIRROR_S3_REGION": env.get("MIRROR_S3_REGION") or None,
     }
 
 

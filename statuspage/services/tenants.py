@@ -41,6 +41,11 @@ def find_tenants_by_slugs(slugs: list[str]) -> dict[str, Tenant]:
         select(Tenant).where(Tenant.slug.in_(wanted), Tenant.deleted_at.is_(None)))}
 
 
+def public_tenants() -> list[Tenant]:
+    """Live tenants whose page anyone may read, by slug (what the static mirror publishes)."""
+    return list(db.session.scalars(
+        select(Tenant).where(Tenant.private.is_(False), Tenant.deleted_at.is_(None)).order_by(Tenant.slug)))
+
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 

@@ -190,3 +190,8 @@ def visible_tenants(viewer: Viewer, incident: Incident) -> list[Tenant]:
 def visible_component_ids(viewer: Viewer) -> set[int]:
     return set(db.session.scalars(select(Component.id).where(component_filter(viewer))))
 
+
+
+def visible_incident_ids(viewer: Viewer) -> list[int]:
+    """Every incident and maintenance `viewer` may open, oldest first (the static mirror writes one page each)."""
+    return list(db.session.scalars(select(Incident.id).where(incident_filter(viewer)).order_by(Incident.id)))
