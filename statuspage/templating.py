@@ -49,6 +49,7 @@ DELIVERY_STATUS_LABELS = {
     "delivered": _l("Delivered"),
     "failed": _l("Failed"),
     "suppressed": _l("Suppressed"),
+    "logged": _l("Logged, not sent"),
 }
 ROLE_LABELS = {"viewer": _l("Viewer"), "responder": _l("Responder"), "admin": _l("Administrator")}
 VISIBILITY_LABELS = {"public": _l("Public"), "tenants": _l("Tenants only"), "drill": _l("Drill")}

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
-from ..models import DELIVERY_STATUSES, utcnow
-from ..services.delivery_log import delivery_counts, list_deliveries
+from ..models import DELIVERY_STATUSES, Incident, utcnow
+from ..services.delivery_log import delivery_counts, list_deliveries, retry_failed_deliveries
 from ..services.incidents import list_incidents
 from ..services.staleness import stale_incident_ids
 from ..services.validation import id_value
 from . import bp
-from .access import role_required
+from .access import acting, get_or_404, role_required
 
 
 @bp.get("/")
@@ -32,3 +33,12 @@ def deliveries():
     rows = list_deliveries(incident_id=incident_id, status=status, limit=500)
     return render_template("admin/deliveries.html", rows=rows, statuses=DELIVERY_STATUSES, status=status,
                            incident_id=incident_id, counts=delivery_counts())
+
+
+@bp.post("/incidents/<incident_id>/deliveries/retry")
+@role_required("responder")
+def incident_retry_failed(incident_id):
+    incident = get_or_404(Incident, incident_id)
+    n = retry_failed_deliveries(incident.id, actor=acting())
+    flash(_("%(n)d failed deliveries queued again.", n=n) if n else _("No failed deliveries to retry."))
+    return redirect(url_for("admin.incident_detail", incident_id=incident.id) + "#deliveries")

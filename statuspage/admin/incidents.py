@@ -8,6 +8,7 @@ from ..models import CLOSED_STATUSES, COMPONENT_STATUSES, IMPACTS, VISIBILITIES,
 from ..services import incidents as service
 from ..services import lookup
 from ..services.catalog import live_components, live_tenants
+from ..services.delivery_log import incident_deliveries
 from ..services.playbooks import PLACEHOLDERS, live_templates
 from ..services.previews import build_preview, send_test
 from ..services.staleness import stale_incident_ids
@@ -76,7 +77,7 @@ def _detail(incident, errors=None, preview=None, form=None, conflicts=None, stat
     return render_template("admin/incident_detail.html", incident=incident, errors=errors or {}, preview=preview,
                            form=form or _update_form_defaults(incident),
                            conflicts=conflicts, stale=incident.id in stale_incident_ids(),
-                           **_choices(incident.kind)), status
+                           deliveries=incident_deliveries(incident.id), **_choices(incident.kind)), status
 
 
 def _update_form_defaults(incident) -> FormValues:

@@ -38,6 +38,8 @@ class Channel:
     renders_once_per_notice = False
     # Provider callbacks (a Flask Blueprint), registered by the app factory.
     blueprint = None
+    # The outbox status of a row once send() returned: what the provider accepted is `sent`.
+    sent_status = "sent"
 
     def __init__(self, app):
         self.app = app

@@ -7,10 +7,12 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import Delivery, IncidentUpdate, Subscriber, utcnow
+from ..models import ACCEPTED_STATUSES, Delivery, IncidentUpdate, Subscriber, utcnow
 from .outbox import request_wakeup
 
 PENDING = ("queued", "sending")
+# The columns of the incident page's per-channel table; "queued" includes rows being sent.
+SUMMARY_STATUSES = ("queued", "sent", "delivered", "failed", "logged", "suppressed")
 
 
 def _scoped(query, update_id: int | None, incident_id: int | None):
@@ -82,3 +84,33 @@ def retry_failed(update_id: int) -> int:
     if rows:
         request_wakeup(rows=rows)
     return rows
+
+
+def accepted_by_update(incident_id: int) -> dict[int, int]:
+    """{update id: rows a provider accepted (sent or delivered)}: what "notified" may claim."""
+    rows = db.session.execute(
+        select(Delivery.update_id, func.count()).where(Delivery.status.in_(ACCEPTED_STATUSES))
+        .where(Delivery.update_id.in_(select(IncidentUpdate.id).where(IncidentUpdate.incident_id == incident_id)))
+        .group_by(Delivery.update_id))
+    return {update_id: int(n) for update_id, n in rows}
+
+
+def incident_summary(incident_id: int) -> dict:
+    """{"channels": {channel: {status: n for SUMMARY_STATUSES}}, "failures": [{"channel", "reason", "count"}],
+    "failed": n, "accepted_by_update": {update id: n}} for the incident page (log mode is its own channel, `log`, with status `logged`)."""
+    stats = delivery_stats(incident_id=incident_id)
+    channels = {}
+    for channel, by_status in sorted(stats["by_channel"].items()):
+        row = dict.fromkeys(SUMMARY_STATUSES, 0)
+        for status, n in by_status.items():
+            column = "queued" if status in PENDING else status
+            row[column] = row.get(column, 0) + n
+        channels[channel] = row
+    return {"channels": channels, "failures": stats["failures"], "failed": stats["by_status"].get("failed", 0),
+            "accepted_by_update": accepted_by_update(incident_id)}
+
+
+def retry_failed_for_incident(incident_id: int) -> int:
+    """retry_failed for every update of the incident; the caller commits."""
+    ids = db.session.scalars(select(IncidentUpdate.id).where(IncidentUpdate.incident_id == incident_id))
+    return sum(retry_failed(update_id) for update_id in list(ids))

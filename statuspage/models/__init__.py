@@ -2,7 +2,7 @@
 from .admin import ROLE_RANK, ROLES, AdminUser, ApiToken, AuditEntry
 from .base import SoftDeleteMixin, UTCDateTime, utcnow
 from .component import COMPONENT_SEVERITY, COMPONENT_STATUSES, Component, ComponentGroup
-from .delivery import DELIVERY_STATUSES, FINAL_STATUSES, Delivery
+from .delivery import ACCEPTED_STATUSES, DELIVERY_STATUSES, FINAL_STATUSES, Delivery
 from .incident import (
     ACTIVE_MAINTENANCE_STATUSES,
     CLOSED_STATUSES,

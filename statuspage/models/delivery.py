@@ -8,8 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import UTCDateTime, utcnow
 
-DELIVERY_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "suppressed")
-FINAL_STATUSES = ("sent", "delivered", "failed", "suppressed")
+# logged: log mode (no provider configured) kept the message; nothing left the building.
+DELIVERY_STATUSES = ("queued", "sending", "sent", "delivered", "failed", "suppressed", "logged")
+FINAL_STATUSES = ("sent", "delivered", "failed", "suppressed", "logged")
+# What a provider accepted: the only rows that count as "notified".
+ACCEPTED_STATUSES = ("sent", "delivered")
 
 
 class Delivery(db.Model):

@@ -17,7 +17,9 @@ REQUESTS = Counter("statuspage_http_requests", "HTTP requests answered", ["endpo
                    registry=REGISTRY)
 LATENCY = Histogram("statuspage_http_request_duration_seconds", "Time to answer a request", ["endpoint"],
                     registry=REGISTRY, buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
-OUTBOX = Gauge("statuspage_outbox_deliveries", "Delivery rows by status", ["status"], registry=REGISTRY)
+OUTBOX = Gauge("statuspage_outbox_deliveries",
+               "Delivery rows by status (logged: log mode, kept but not sent; only sent and delivered reached "
+               "a provider)", ["status"], registry=REGISTRY)
 SITE_VERSION = Gauge("statuspage_site_version", "Version of the public data (bumped on every public change)",
                      registry=REGISTRY)
 BUILD = Gauge("statuspage_build_info", "Software version", ["version"], registry=REGISTRY)

@@ -6,8 +6,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..delivery.stats import incident_summary, retry_failed_for_incident
 from ..extensions import db
 from ..models import DELIVERY_STATUSES, Delivery, IncidentUpdate
+from . import audit
+from .audit import Actor
 
 
 def delivery_counts(since: datetime | None = None) -> dict[str, int]:
@@ -29,3 +32,16 @@ def list_deliveries(incident_id: int | None = None, status: str | None = None, l
     if status:
         query = query.where(Delivery.status == status)
     return list(db.session.scalars(query.limit(limit)))
+
+
+def incident_deliveries(incident_id: int) -> dict:
+    """What the incident page shows: per channel queued / sent / delivered / failed / logged, and why rows failed."""
+    return incident_summary(incident_id)
+
+
+def retry_failed_deliveries(incident_id: int, *, actor: Actor) -> int:
+    """Queue the incident's failed rows again (not for subscribers who left); audited and committed."""
+    n = retry_failed_for_incident(incident_id)
+    audit.record("retry_failed", "incident", incident_id, actor=actor, summary=str(n))
+    db.session.commit()
+    return n

@@ -153,7 +153,7 @@ class TestLogMode:
         counts = drain_outbox()
         assert counts["sent"] == 2
         rows = _rows(db, update)
-        assert {r.channel for r in rows} == {"log"} and {r.status for r in rows} == {"sent"}
+        assert {r.channel for r in rows} == {"log"} and {r.status for r in rows} == {"logged"}
         payload = json.loads(rows[0].payload)
         assert "Database slow" in payload["subject"] and payload["html"]
         # Running the fan-out again after log mode does not queue a second copy.

@@ -169,5 +169,5 @@ class TestLogMode:
         _, update = _post(db, numbers=NUMBERS[:1])
         drain_outbox()
         row = _rows(db, update)[NUMBERS[0]]
-        assert row.channel == "log" and row.status == "sent"
+        assert row.channel == "log" and row.status == "logged"
         assert "Reply STOP" in json.loads(row.payload)["text"]

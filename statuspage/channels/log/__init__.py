@@ -9,6 +9,8 @@ class LogChannel(Channel):
 
     name = "log"
     subscribable = False
+    # Kept, not sent: counted apart from what a provider accepted ("logged, not sent").
+    sent_status = "logged"
 
     def send(self, delivery, message: dict) -> str | None:
         self.app.logger.info("log mode: %s to %s: %s", delivery.kind, delivery.recipient,
