@@ -14,7 +14,9 @@ from .models import (Component, ComponentGroup, Incident, IncidentComponent, Inc
                      utcnow)
 from .services.playbooks import ensure_demo_templates
 from .services.subscriptions import create_subscriber, find_subscriber
-from .services.tenants import access_url
+from .services.audit import Actor
+from .services.catalog import save_tenant
+from .services.tenants import access_url, find_tenant_by_slug
 
 GROUPS = {
     "Core platform": ["Web app", "API", "CRM", "Withdrawals"],
@@ -105,11 +107,9 @@ def _component(name, group, position, created_at, tenant=None, third_party=False
 
 
 def _tenant(name, slug, private) -> Tenant:
-    tenant = _first(select(Tenant).where(Tenant.slug == slug))
+    tenant = find_tenant_by_slug(slug, live=False)
     if tenant is None:
-        tenant = Tenant(name=name, slug=slug, private=private)
-        db.session.add(tenant)
-        db.session.flush()
+        tenant = save_tenant({"name": name, "slug": slug, "private": private}, actor=Actor.system())
     return tenant
 
 

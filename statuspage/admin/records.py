@@ -103,7 +103,7 @@ def import_config():
             data = json.loads(upload.read().decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             raise ValidationError({"file": _("This is not a statuspage export file.")}) from None
-        result = export_import.import_config(data)
+        result = export_import.import_config(data, actor=acting())
     except ValidationError as exc:
         flash_errors(exc)
         return render_template("admin/export.html", result=None), 422

@@ -4,13 +4,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..extensions import db
 from ..models import UPSTREAM_KINDS, UpstreamFeed
 from ..services.catalog import live_components
 from ..upstream import registry
 from ..upstream.drafts import resolution_suggestions
 from . import bp
-from .access import get_or_404, role_required
+from .access import acting, get_or_404, role_required
 
 
 @bp.get("/upstreams")
@@ -36,10 +35,9 @@ def add_upstream():
             "kind": request.form.get("kind") or None, "interval_seconds": request.form.get("interval_seconds"),
             "component_ids": request.form.getlist("component_ids")}
     try:
-        feed = registry.register_feed(data)
+        feed = registry.register_feed(data, actor=acting())
     except registry.FeedInvalid as exc:
         return _render(form=request.form, errors={exc.field: exc.message}, status=400)
-    db.session.commit()
     flash(_("Feed “%(name)s” added; it will be fetched within a minute.", name=feed.name), "success")
     return redirect(url_for("admin.upstreams"))
 
@@ -49,8 +47,7 @@ def add_upstream():
 def delete_upstream(feed_id: int):
     feed = get_or_404(UpstreamFeed, feed_id, live=False)
     if feed.deleted_at is None:
-        registry.delete_feed(feed)
-        db.session.commit()
+        registry.delete_feed(feed, actor=acting())
         flash(_("Feed “%(name)s” moved to the trash. You can restore it below.", name=feed.name), "success")
     return redirect(url_for("admin.upstreams"))
 
@@ -60,7 +57,6 @@ def delete_upstream(feed_id: int):
 def restore_upstream(feed_id: int):
     feed = get_or_404(UpstreamFeed, feed_id, live=False)
     if feed.deleted_at is not None:
-        registry.restore_feed(feed)
-        db.session.commit()
+        registry.restore_feed(feed, actor=acting())
         flash(_("Feed “%(name)s” restored.", name=feed.name), "success")
     return redirect(url_for("admin.upstreams"))

@@ -4,12 +4,11 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from ..extensions import db
 from ..models import UpstreamFeed
 from ..services import lookup
 from ..upstream import registry
 from . import bp
-from .common import ApiError, json_body, require_role
+from .common import ApiError, api_actor, json_body, require_role
 
 
 def _feed_or_404(feed_id: int) -> UpstreamFeed:
@@ -36,10 +35,9 @@ def get_upstream(feed_id: int):
 @require_role("admin")
 def create_upstream():
     try:
-        feed = registry.register_feed(json_body())
+        feed = registry.register_feed(json_body(), actor=api_actor())
     except registry.FeedInvalid as exc:
         raise ApiError(422, "invalid", f"{exc.field}: {exc.message}", {exc.field: exc.message}) from None
-    db.session.commit()
     return jsonify(registry.snapshot(feed)), 201
 
 
@@ -47,9 +45,7 @@ def create_upstream():
 @require_role("admin")
 def delete_upstream(feed_id: int):
     feed = _feed_or_404(feed_id)
-    if feed.deleted_at is None:
-        registry.delete_feed(feed)
-        db.session.commit()
+    registry.delete_feed(feed, actor=api_actor())
     return jsonify(registry.snapshot(feed))
 
 
@@ -57,7 +53,5 @@ def delete_upstream(feed_id: int):
 @require_role("admin")
 def restore_upstream(feed_id: int):
     feed = _feed_or_404(feed_id)
-    if feed.deleted_at is not None:
-        registry.restore_feed(feed)
-        db.session.commit()
+    registry.restore_feed(feed, actor=api_actor())
     return jsonify(registry.snapshot(feed))

@@ -49,10 +49,6 @@ class SoftDeleteMixin:
 
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
 
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
-
     def soft_delete(self) -> None:
         self.deleted_at = utcnow()
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ..models import Tenant
 from ..services import tenants as tenant_access
-from ..services.tenants import find_tenant_by_slug as find_tenant
+from ..services.tenants import find_tenant_by_slug
 from ..services.visibility import Viewer
 
 
@@ -62,7 +62,7 @@ def resolve_scope(slug: str | None) -> Scope:
     is_admin = viewer_is_admin()
     if slug is None:
         return Scope(Viewer(None, is_admin))
-    tenant = find_tenant(slug)
+    tenant = find_tenant_by_slug(slug)
     if tenant is None:
         abort(404)
     granted = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import lru_cache
 
 import pyotp
 from flask_babel import gettext as _
@@ -71,12 +72,15 @@ def set_password(user: AdminUser, password: str) -> None:
 def check_password(user: AdminUser | None, password: str) -> bool:
     if user is None:
         # Same work as a real check, so timing does not reveal unknown emails.
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return False
     return check_password_hash(user.password_hash, password)
 
 
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Made on first use, not at import: scrypt costs a tenth of a second of CPU."""
+    return generate_password_hash("not-a-real-password", method="scrypt")
 
 
 def check_new_password(password: str, confirm: str | None = None) -> None:

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import (Component, ComponentGroup, Incident, IncidentComponent, IncidentUpdate, Setting, Subscriber,
                       SiteState, Playbook, Tenant, subscriber_component, utcnow)
 from . import audit
+from .audit import Actor
 from .subscriptions import create_subscriber
 from .snapshots import component_dict, group_dict, incident_dict, subscriber_dict, template_dict, tenant_dict
 from .validation import ValidationError
@@ -64,8 +65,8 @@ def _is_empty() -> bool:
                for m in (Component, ComponentGroup, Tenant, Incident, Subscriber, Playbook))
 
 
-def import_config(data: dict) -> dict:
-    """Load an export into an empty instance, keeping ids so links keep working."""
+def import_config(data: dict, actor: Actor) -> dict:
+    """Load an export into an empty instance, keeping ids so links keep working; committed, all or nothing."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValidationError({"file": _("This is not a statuspage export file.")})
     if not _is_empty():
@@ -76,7 +77,7 @@ def import_config(data: dict) -> dict:
     except (KeyError, TypeError, ValueError) as exc:
         db.session.rollback()
         raise ValidationError({"file": _("The file is incomplete or damaged (%(detail)s).", detail=str(exc)[:200])}) from None
-    audit.record("import", "configuration", None, after=counts, summary=str(counts))
+    audit.record("import", "configuration", None, actor=actor, after=counts, summary=str(counts))
     _reset_sequences()
     db.session.flush()
     changed_at = _dt(data.get("site_changed_at"))
@@ -120,6 +121,7 @@ def _load(data: dict) -> dict:
         sub = create_subscriber(s["channel"], s["address"], tenant=tenant, locale=s.get("locale", "en"),
                                 confirmed=bool(s.get("confirmed")), test_audience=bool(s.get("test_audience")),
                                 source="import", id=s["id"], all_components=s.get("all_components", True),
+                                **_stamps(s),
                                 confirmed_at=_dt(s.get("confirmed_at")), opted_out=bool(s.get("opted_out")),
                                 opted_out_at=_dt(s.get("opted_out_at")), token=s["token"],
                                 webhook_secret=s.get("webhook_secret"), deleted_at=_dt(s.get("deleted_at")))

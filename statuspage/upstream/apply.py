@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import COMPONENT_SEVERITY, Component, UpstreamEntry, UpstreamFeed
 from ..services import audit
+from ..services.audit import Actor
 from . import drafts
 from .parse import MAINTENANCE, OPEN, RESOLVED, SCHEDULED, ParsedDocument, ParsedEntry, topic
 
@@ -128,7 +129,7 @@ def set_component_status(feed: UpstreamFeed, status: str) -> str | None:
         return None
     before = component.status
     component.status = status
-    audit.record("upstream.component_status", "component", component.id, before={"status": before},
+    audit.record("upstream.component_status", "component", component.id, actor=Actor.system(), before={"status": before},
                  after={"status": status}, summary=f"'{component.name}' {before} -> {status} (upstream feed)")
     return f"component '{component.name}': {before} -> {status}"
 

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import (CLOSED_STATUSES, AdminUser, Component, Incident, IncidentComponent, IncidentUpdate,
                       UpstreamEntry, UpstreamFeed)
 from ..services import audit
+from ..services.audit import Actor
 
 DRAFT_COMPONENT_STATUS = "degraded_performance"
 
@@ -32,7 +33,7 @@ def open_draft(feed: UpstreamFeed, entry: UpstreamEntry) -> Incident:
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE") or "en"):
         body = render_template("upstream/draft_body.txt", feed=feed, entry=entry).strip()
     db.session.add(IncidentUpdate(incident_id=incident.id, status="investigating", body=body))
-    audit.record("upstream.draft_opened", "incident", incident.id, after={"name": incident.name, "draft": True,
+    audit.record("upstream.draft_opened", "incident", incident.id, actor=Actor.system(), after={"name": incident.name, "draft": True,
                  "upstream_feed_id": feed.id, "upstream_link": entry.link},
                  summary=f"Draft opened from upstream feed '{feed.name}': {entry.title}")
     return incident
@@ -71,7 +72,7 @@ def suggest_resolution(feed: UpstreamFeed, entry: UpstreamEntry) -> str | None:
         return None
     summary = (f"Upstream '{feed.name}' resolved '{entry.title}'; consider resolving incident "
                f"#{incident.id}{' (still a draft)' if incident.draft else ''}.")
-    audit.record("upstream.resolved", "incident", incident.id,
+    audit.record("upstream.resolved", "incident", incident.id, actor=Actor.system(),
                  after={"upstream_feed_id": feed.id, "upstream_entry": entry.guid, "suggest": "resolve"},
                  summary=summary)
     return summary

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import UPSTREAM_KINDS, Component, ComponentGroup, UpstreamFeed, utcnow
 from ..services import audit
+from ..services.audit import Actor
 from .apply import third_party_component
 from .poller import MIN_INTERVAL
 
@@ -81,8 +82,18 @@ def _component_ids(value) -> list[int]:
     return ids
 
 
-def register_feed(data: dict) -> UpstreamFeed:
-    """A new feed and its third-party component, due for a fetch right away."""
+def register_feed(data: dict, actor: Actor) -> UpstreamFeed:
+    """A new feed and its third-party component, due for a fetch right away; committed."""
+    try:
+        feed = _register_feed(data, actor)
+    except FeedInvalid:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return feed
+
+
+def _register_feed(data: dict, actor: Actor) -> UpstreamFeed:
     fields = validate(data)
     same = db.session.scalars(select(UpstreamFeed).where(UpstreamFeed.url == fields["url"],
                                                          UpstreamFeed.deleted_at.is_(None))).first()
@@ -103,23 +114,29 @@ def register_feed(data: dict) -> UpstreamFeed:
                           position=feed.id)
     db.session.add(component)
     db.session.flush()
-    audit.record("create", "upstream_feed", feed.id, after=snapshot(feed),
+    audit.record("create", "upstream_feed", feed.id, actor=actor, after=snapshot(feed),
                  summary=f"Upstream feed '{feed.name}' registered ({feed.kind} {feed.url})")
     return feed
 
 
-def delete_feed(feed: UpstreamFeed) -> None:
-    """Soft: the feed stops being polled and its component leaves the page, both restorable."""
+def delete_feed(feed: UpstreamFeed, actor: Actor) -> None:
+    """Soft: the feed stops being polled and its component leaves the page, both restorable; committed."""
+    if feed.deleted_at is not None:
+        return
     before = snapshot(feed)
     feed.soft_delete()
     component = third_party_component(feed.id)
     if component is not None:
         component.soft_delete()
-    audit.record("delete", "upstream_feed", feed.id, before=before, after=snapshot(feed),
+    audit.record("delete", "upstream_feed", feed.id, actor=actor, before=before, after=snapshot(feed),
                  summary=f"Upstream feed '{feed.name}' deleted")
+    db.session.commit()
 
 
-def restore_feed(feed: UpstreamFeed) -> None:
+def restore_feed(feed: UpstreamFeed, actor: Actor) -> None:
+    """Back on the page and polled again; committed."""
+    if feed.deleted_at is None:
+        return
     before = snapshot(feed)
     feed.restore()
     feed.next_fetch_at = utcnow()
@@ -127,8 +144,9 @@ def restore_feed(feed: UpstreamFeed) -> None:
                                    .order_by(Component.deleted_at.desc())).first()
     if component is not None:
         component.restore()
-    audit.record("restore", "upstream_feed", feed.id, before=before, after=snapshot(feed),
+    audit.record("restore", "upstream_feed", feed.id, actor=actor, before=before, after=snapshot(feed),
                  summary=f"Upstream feed '{feed.name}' restored")
+    db.session.commit()
 
 
 def list_feeds(include_deleted: bool = False) -> list[UpstreamFeed]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from statuspage.extensions import db
+from statuspage.services.audit import Actor
 from statuspage.models import Component, Delivery, Incident, UpstreamFeed
 from statuspage.upstream import poll_all
 from statuspage.upstream.registry import register_feed
@@ -10,8 +11,7 @@ from statuspage.upstream.registry import register_feed
 
 def register(server, path, name="Payhub", kind="rss", component_ids=(), interval=120) -> int:
     feed = register_feed({"name": name, "url": server.url(path), "kind": kind, "interval_seconds": interval,
-                          "component_ids": list(component_ids)})
-    db.session.commit()
+                          "component_ids": list(component_ids)}, actor=Actor.system())
     return feed.id
 
 

@@ -71,12 +71,12 @@ def test_forced_polls_racing_on_the_same_new_entry_still_make_one_draft(app, fee
 
 
 def test_a_deleted_feed_is_not_polled(app, feed_server, admin_mail):
+    from statuspage.services.audit import Actor
     from statuspage.upstream.registry import delete_feed
 
     feed_server.set("/history.rss", feeds.statuspage_rss(HISTORY))
     feed_id = register(feed_server, "/history.rss")
-    delete_feed(db.session.get(UpstreamFeed, feed_id))
-    db.session.commit()
+    delete_feed(db.session.get(UpstreamFeed, feed_id), actor=Actor.system())
     assert poll_all(force=True) == ["No upstream feeds are registered."]
     assert feed_server.hits("/history.rss") == []
 
