@@ -85,7 +85,9 @@ def subscribe():
         return jsonify(body), 202
     if result.confirm_url:
         return redirect(result.confirm_url, code=303)
-    return render_template("subscriptions/pending.html", message=_pending_message(result.channel)), 200
+    tenant = find_tenant_by_slug(_str(data.get("tenant"))) if data.get("tenant") else None
+    return render_template("subscriptions/pending.html", message=_pending_message(result.channel), tenant=tenant,
+                           base_path=f"/t/{tenant.slug}" if tenant else ""), 200
 
 
 def _posted_from_our_pages() -> bool:
@@ -129,7 +131,8 @@ def confirm(token: str):
         return render_template("subscriptions/message.html", title=_("Subscription"), message=exc.message), exc.status
     if sub is None:
         return _confirm_code(token)
-    return render_template("subscriptions/confirmed.html", subscriber=sub)
+    return render_template("subscriptions/confirmed.html", subscriber=sub, tenant=sub.tenant,
+                           base_path=f"/t/{sub.tenant.slug}" if sub.tenant else "")
 
 
 def _confirm_code(token: str):
@@ -139,7 +142,8 @@ def _confirm_code(token: str):
         sub = subs.confirm_sms_code(token, request.form.get("code", ""))
     except subs.SubscriptionError as exc:
         return render_template("subscriptions/confirm_code.html", token=token, error=exc.message), exc.status
-    return render_template("subscriptions/confirmed.html", subscriber=sub)
+    return render_template("subscriptions/confirmed.html", subscriber=sub, tenant=sub.tenant,
+                           base_path=f"/t/{sub.tenant.slug}" if sub.tenant else "")
 
 
 @bp.get("/unsubscribe/<token>")

@@ -50,8 +50,9 @@ def render_preview(incident: Incident, update: IncidentUpdate) -> dict:
     try:
         for locale in PREVIEW_LOCALES:
             email = render_notice("email", incident, update, locale)
-            sms = render_notice("sms", incident, update, locale)["text"]
-            out["locales"][locale] = {"email": email, "sms": sms, "segments": sms_segments(sms)}
+            sms = render_notice("sms", incident, update, locale)
+            out["locales"][locale] = {"email": email, "sms": sms["text"], "segments": sms_segments(sms["text"]),
+                                      "sms_cut": sms.get("cut") or []}
     except NotImplementedError:
         out["unavailable"] = "render"
         out["locales"] = {}

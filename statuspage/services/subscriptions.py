@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -225,15 +226,19 @@ def send_confirmation(sub: Subscriber) -> None:
     """Queue the confirm link (email) or a fresh 6-digit code (SMS)."""
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     sub.confirm_sent_at = utcnow()
+    # Signed up on a tenant's page: the message comes from that tenant.
+    site_name = sub.tenant.name if sub.tenant is not None else current_app.config.get("SITE_NAME", "Status")
     if sub.channel == "email":
         token = _serializer().dumps({"s": sub.id, "k": sub.token[:12]})
-        msg = render_template_message("confirm", sub.locale, confirm_url=f"{base}/subscriptions/confirm/{token}")
-        enqueue_message("confirm", "email", sub.address, msg["subject"], msg["text"], msg["html"])
+        msg = render_template_message("confirm", sub.locale, confirm_url=f"{base}/subscriptions/confirm/{token}",
+                                      site_name=site_name)
+        row = enqueue_message("confirm", "email", sub.address, msg["subject"], msg["text"], msg["html"])
+        row.payload = json.dumps({**json.loads(row.payload), "sender_name": site_name}, ensure_ascii=False)
     elif sub.channel == "sms":
         code = f"{secrets.randbelow(10**6):06d}"
         sub.confirm_code_hash = _code_hash(sub, code)
         sub.confirm_attempts = 0
-        msg = render_template_message("sms/confirm", sub.locale, code=code)
+        msg = render_template_message("sms/confirm", sub.locale, code=code, site_name=site_name)
         enqueue_message("confirm", "sms", sub.address, "", msg["text"])
     db.session.flush()
 

@@ -1,7 +1,6 @@
 """Email through Flask-Mail, one SMTP connection per batch."""
 from __future__ import annotations
 
-import logging
 import smtplib
 import socket
 from contextlib import contextmanager
@@ -11,8 +10,6 @@ from flask_mail import Connection
 from ..base import Channel, DeliveryError
 from .mime import MessageDefect, message_bytes, sender_mailbox
 from .render import render_message, render_notice
-
-log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT = 30
 
@@ -98,7 +95,7 @@ class EmailChannel(Channel):
         try:
             data = message_bytes(message, sender=sender, recipient=delivery.recipient, message_id=msg_id)
         except MessageDefect as exc:
-            log.error("delivery %s: defect in our own message, not sent: %s", delivery.id, exc)
+            self.app.logger.error("delivery %s: defect in our own message, not sent: %s", delivery.id, exc)
             raise DeliveryError(f"refused: {exc}", permanent=True) from exc
         try:
             conn = self._host()
@@ -109,7 +106,8 @@ class EmailChannel(Channel):
             err = classify_smtp_error(exc)
             if isinstance(exc, smtplib.SMTPDataError) and err.permanent:
                 # The server took the recipient and refused the message itself: the fault is ours.
-                log.error("delivery %s: defect: the server refused our message: %s", delivery.id, err.message)
+                self.app.logger.error("delivery %s: defect: the server refused our message: %s", delivery.id,
+                                      err.message)
             if not isinstance(exc, smtplib.SMTPRecipientsRefused) or not err.permanent:
                 # The connection state is unknown after a failure: start a fresh one for the next row.
                 self._drop_connection()
