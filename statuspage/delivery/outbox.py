@@ -145,7 +145,10 @@ def _finish(delivery_id: int, worker_id: str, assignments: str, params: dict) ->
 
 def mark_sent(delivery_id: int, worker_id: str, provider_id: str | None, channel: str,
               payload: str | None = None) -> bool:
-    assignments = "status = 'sent', provider_id = :pid, sent_at = :now, last_error = NULL, channel = :channel"
+    # Log mode keeps the message without sending it: `logged`, never counted as sent.
+    status = "logged" if channel == "log" else "sent"
+    assignments = (f"status = '{status}', provider_id = :pid, sent_at = :now, last_error = NULL, "
+                   "channel = :channel")
     params = {"pid": provider_id, "channel": channel}
     if payload is not None:
         assignments += ", payload = :payload"
