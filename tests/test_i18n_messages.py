@@ -45,8 +45,9 @@ def test_chinese_email_uses_the_chinese_text_and_labels(app):
     update.body_translations = {"zh_Hans": ZH_BODY}
     db.session.flush()
     message = render_notice("email", incident, update, "zh_Hans")
-    assert ZH_NAME in message["subject"] and "严重" in message["subject"]
-    assert ZH_BODY in message["text"]
+    assert message["subject"] == f"[调查中] {ZH_NAME}"
+    assert ZH_BODY in message["text"] and "严重" in message["text"]
+    assert "您可以这样做：" in message["text"]
     assert "退订：" in message["text"] and "关注此事件：" in message["text"]
     assert "Unsubscribe" not in message["text"]
 
