@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from .delivery.outbox import outbox_progress
 from .delivery.runner import drain_outbox, run_forever
 from .demo import load_demo
 from .extensions import db
@@ -73,7 +74,12 @@ def register_cli(app: Flask) -> None:
         """Run the delivery worker in the foreground."""
         if drain:
             counts = drain_outbox(before_each_pass=[DEFERRED_FANOUT.run])
+            state = outbox_progress()
             click.echo(f"Outbox drained: {counts}")
+            click.echo(f"{state['final']} rows final, {state['waiting_retry']} waiting for a scheduled retry, "
+                       f"{state['due'] + state['held']} still to send")
+            if state["due"] or state["held"]:
+                raise SystemExit(1)
         else:
             run_forever(PERIODIC_JOBS)
 
@@ -108,7 +114,7 @@ def register_cli(app: Flask) -> None:
     def mirror_cmd(out: str) -> None:
         """Write the public site as static files (and to MIRROR_S3_BUCKET when set)."""
         try:
-            count = publish_everywhere(app, out)
+            build = publish_everywhere(app, out)
         except MirrorError as exc:
             raise click.ClickException(f"Mirror not published, the previous tree stays: {exc}") from None
-        click.echo(f"Mirrored {count} files to {out}")
+        click.echo(f"Mirrored {len(build.files)} files to {out}")

@@ -1,10 +1,12 @@
-"""The outbox table's verbs: enqueue, claim with a lease, re-check, record the outcome.
+"""The outbox table's verbs: enqueue, claim a batch with a lease, renew the lease, record a batch's outcomes.
 
-Every state change is a conditional UPDATE whose row count says whether this
-worker still owns the row (healthchecks' `process_one_flip`). A claimed row
-carries `lease_until`; a worker that dies leaves the lease to expire and
-another worker reclaims the row. A row leaves `sending` only through its
-owner, so a row already `sent` is never sent again.
+Every state change is a conditional UPDATE that says which rows this worker
+still owns (healthchecks' `process_one_flip`). A claimed row carries
+`lease_until`, pushed ahead by its worker's heartbeat while the worker lives;
+a worker that dies leaves the lease to expire within DELIVERY_LEASE_SECONDS
+and another worker reclaims the row. A row leaves `sending` only through its
+owner (or a provider's status callback), so a row already `sent` is never
+sent again.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import json
 import logging
 import threading
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
@@ -86,9 +89,10 @@ def due_count() -> int:
     return int(n or 0)
 
 
-def claim_batch(worker_id: str, channels: tuple[str, ...], limit: int, lease_seconds: int) -> list[int]:
-    """Take up to `limit` due rows on `channels` for this worker; returns their ids.
+def claim_batch(worker_id: str, channels: tuple[str, ...], limit: int, lease_seconds: float) -> list[int]:
+    """Take up to `limit` due rows on `channels` for this worker and mark them sending; returns their ids.
 
+    One statement claims, leases and counts the attempt for the whole batch.
     Due: queued with next_attempt_at passed, or sending with an expired lease
     (its worker died). PostgreSQL: FOR UPDATE SKIP LOCKED, so many workers
     share the work without waiting on each other. SQLite: the UPDATE runs
@@ -109,7 +113,8 @@ def claim_batch(worker_id: str, channels: tuple[str, ...], limit: int, lease_sec
             WHERE channel IN ({names}) AND {DUE}
             ORDER BY next_attempt_at, id
             LIMIT :limit{lock})
-        UPDATE delivery SET status = 'sending', claimed_by = :worker, lease_until = :lease, updated_at = :now
+        UPDATE delivery SET status = 'sending', claimed_by = :worker, lease_until = :lease, updated_at = :now,
+                            attempts = attempts + 1
         WHERE id IN (SELECT id FROM due) AND {DUE}
         RETURNING id""")
     ids = [r[0] for r in db.session.execute(sql, params)]
@@ -117,58 +122,99 @@ def claim_batch(worker_id: str, channels: tuple[str, ...], limit: int, lease_sec
     return sorted(ids)
 
 
-def begin_attempt(delivery_id: int, worker_id: str, lease_seconds: int) -> bool:
-    """Re-check ownership right before sending, extend the lease and count the attempt."""
+def renew_leases(conn, worker_id: str, lease_seconds: float) -> int:
+    """The heartbeat: push the lease of every row this worker holds `lease_seconds` ahead; returns how many."""
     now = utcnow()
-    if db.engine.dialect.name == "postgresql":
-        # No fsync for this one: losing it in a server crash only leaves the row under the claim's lease,
-        # and the WAL is ordered, so the synchronous mark_sent after the send makes it durable too.
-        # Halves the disk flushes per row (about 5 ms each here), which bound a worker's rate.
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    result = db.session.execute(text("""
-        UPDATE delivery SET attempts = attempts + 1, lease_until = :lease, updated_at = :now
-        WHERE id = :id AND status = 'sending' AND claimed_by = :worker AND lease_until > :now"""),
-        {"id": delivery_id, "worker": worker_id, "now": _ts(now),
-         "lease": _ts(now + timedelta(seconds=lease_seconds))})
+    result = conn.execute(text("""
+        UPDATE delivery SET lease_until = :lease
+        WHERE claimed_by = :worker AND status = 'sending' AND lease_until IS NOT NULL"""),
+        {"worker": worker_id, "lease": _ts(now + timedelta(seconds=lease_seconds))})
+    return result.rowcount or 0
+
+
+class Outcome(NamedTuple):
+    """What became of one claimed row; written with the others of its batch in one statement.
+
+    status: sent (or the channel's own word for it, `logged`), failed, suppressed, queued (a retry at
+    `next_at`, or a row given back untried with `attempts_delta` -1).
+    """
+
+    id: int
+    status: str
+    provider_id: str | None = None
+    error: str | None = None
+    next_at: datetime | None = None
+    channel: str | None = None
+    payload: str | None = None
+    attempts_delta: int = 0
+
+
+def record_outcomes(conn, worker_id: str, outcomes: list[Outcome]) -> set[int]:
+    """Write a batch's outcomes in one UPDATE; returns the ids this worker still owned (the rows it finished).
+
+    A row is written only while it is `sending` under this worker's claim, so a
+    row a status callback finished first, or another worker took over, is left alone.
+    Runs on `conn` (the caller commits).
+    """
+    if not outcomes:
+        return set()
+    now = utcnow()
+    postgres = db.engine.dialect.name == "postgresql"
+    assignments = """status = v.status, provider_id = COALESCE(v.pid, {t}.provider_id),
+        last_error = CASE WHEN v.status IN ('queued', 'failed', 'suppressed') THEN COALESCE(v.err, {t}.last_error)
+                          ELSE NULL END,
+        next_attempt_at = COALESCE(v.next_at, {t}.next_attempt_at),
+        sent_at = CASE WHEN v.status IN ('sent', 'logged') THEN :now ELSE {t}.sent_at END,
+        channel = COALESCE(v.channel, {t}.channel), payload = COALESCE(v.payload, {t}.payload),
+        attempts = {t}.attempts + v.delta, lease_until = NULL, updated_at = :now"""
+    params: dict = {"worker": worker_id, "now": _ts(now)}
+    if postgres:
+        # Arrays, not a VALUES list: one plan whatever the batch size, seven parameters in all.
+        params.update(ids=[o.id for o in outcomes], statuses=[o.status for o in outcomes],
+                      pids=[o.provider_id for o in outcomes], errs=[_cut(o.error) for o in outcomes],
+                      nexts=[o.next_at for o in outcomes], channels=[o.channel for o in outcomes],
+                      payloads=[o.payload for o in outcomes], deltas=[o.attempts_delta for o in outcomes])
+        sql = f"""
+            UPDATE delivery AS d SET {assignments.format(t="d")}
+            FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:pids AS text[]),
+                        CAST(:errs AS text[]), CAST(:nexts AS timestamptz[]), CAST(:channels AS text[]),
+                        CAST(:payloads AS text[]), CAST(:deltas AS int[]))
+                 AS v(id, status, pid, err, next_at, channel, payload, delta)
+            WHERE d.id = v.id AND d.status = 'sending' AND d.claimed_by = :worker
+            RETURNING d.id"""
+    else:
+        rows = []
+        for i, o in enumerate(outcomes):
+            rows.append(f"(:i{i}, :s{i}, :p{i}, :e{i}, :n{i}, :c{i}, :y{i}, :d{i})")
+            params.update({f"i{i}": o.id, f"s{i}": o.status, f"p{i}": o.provider_id, f"e{i}": _cut(o.error),
+                           f"n{i}": _ts(o.next_at) if o.next_at else None, f"c{i}": o.channel,
+                           f"y{i}": o.payload, f"d{i}": o.attempts_delta})
+        sql = f"""
+            WITH v(id, status, pid, err, next_at, channel, payload, delta) AS (VALUES {", ".join(rows)})
+            UPDATE delivery SET {assignments.format(t="delivery")}
+            FROM v WHERE delivery.id = v.id AND delivery.status = 'sending' AND delivery.claimed_by = :worker
+            RETURNING delivery.id"""
+    return {r[0] for r in conn.execute(text(sql), params)}
+
+
+def _cut(error: str | None) -> str | None:
+    return error[:2000] if error else error
+
+
+def outbox_progress() -> dict:
+    """What `deliver --drain` waits on: rows due now, rows held under a lease, retries not yet due, final rows."""
+    now = _ts(utcnow())
+    row = db.session.execute(text("""
+        SELECT
+          SUM(CASE WHEN status = 'queued' AND next_attempt_at <= :now THEN 1 ELSE 0 END),
+          SUM(CASE WHEN status = 'sending' AND lease_until >= :now THEN 1 ELSE 0 END),
+          SUM(CASE WHEN status = 'sending' AND (lease_until < :now OR lease_until IS NULL) THEN 1 ELSE 0 END),
+          SUM(CASE WHEN status = 'queued' AND next_attempt_at > :now THEN 1 ELSE 0 END),
+          SUM(CASE WHEN status NOT IN ('queued', 'sending') THEN 1 ELSE 0 END)
+        FROM delivery"""), {"now": now}).one()
     db.session.commit()
-    return result.rowcount == 1
-
-
-def _finish(delivery_id: int, worker_id: str, assignments: str, params: dict) -> bool:
-    params = {**params, "id": delivery_id, "worker": worker_id, "now": _ts(utcnow())}
-    result = db.session.execute(text(f"""
-        UPDATE delivery SET {assignments}, lease_until = NULL, updated_at = :now
-        WHERE id = :id AND status = 'sending' AND claimed_by = :worker"""), params)
-    db.session.commit()
-    return result.rowcount == 1
-
-
-def mark_sent(delivery_id: int, worker_id: str, provider_id: str | None, channel: str,
-              payload: str | None = None) -> bool:
-    # Log mode keeps the message without sending it: `logged`, never counted as sent.
-    status = "logged" if channel == "log" else "sent"
-    assignments = (f"status = '{status}', provider_id = :pid, sent_at = :now, last_error = NULL, "
-                   "channel = :channel")
-    params = {"pid": provider_id, "channel": channel}
-    if payload is not None:
-        assignments += ", payload = :payload"
-        params["payload"] = payload
-    return _finish(delivery_id, worker_id, assignments, params)
-
-
-def mark_retry(delivery_id: int, worker_id: str, error: str, when: datetime) -> bool:
-    return _finish(delivery_id, worker_id, "status = 'queued', last_error = :error, next_attempt_at = :when",
-                   {"error": error[:2000], "when": _ts(when)})
-
-
-def mark_failed(delivery_id: int, worker_id: str, error: str, status: str = "failed") -> bool:
-    return _finish(delivery_id, worker_id, "status = :status, last_error = :error",
-                   {"error": error[:2000], "status": status})
-
-
-def release(delivery_id: int, worker_id: str) -> bool:
-    """Give a claimed row back untouched (the worker is stopping)."""
-    return _finish(delivery_id, worker_id, "status = 'queued'", {})
+    due, held, expired, waiting, final = (int(v or 0) for v in row)
+    return {"due": due + expired, "held": held, "waiting_retry": waiting, "final": final}
 
 
 def next_due_in(channels: tuple[str, ...] | None = None) -> float | None:

@@ -13,6 +13,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -33,22 +34,35 @@ def _wake_up(_rows: int = 1) -> None:
     _wake.set()
 
 
-def drain_outbox(before_each_pass=()) -> dict:
-    """Send everything due now (retries not yet due are left for later); returns counts.
+def drain_outbox(before_each_pass=(), wait_for_held: bool = True, poll_seconds: float = 0.5) -> dict:
+    """Send everything due now; returns counts. Retries not yet due are left for later.
 
+    With `wait_for_held`, rows another worker holds under its lease are waited
+    for: a live worker finishes them, a dead one's lease runs out and this
+    drain takes them over, so it never returns while a gone worker holds rows.
     `before_each_pass`: callables run before each pass (the CLI passes the
     deferred fan-out, so rows still to be written are sent too).
     """
     totals: Counter = Counter()
     worker_id = worker_name()
+    idle_passes = 0
     while True:
         for prepare in before_each_pass:
             prepare()
         counts = deliver_due(worker_id)
         totals.update(counts)
+        state = outbox.outbox_progress()
+        if wait_for_held and state["held"]:
+            idle_passes = 0
+            wait = outbox.next_due_in()
+            time.sleep(min(poll_seconds, max(0.05, wait if wait is not None else poll_seconds)))
+            continue
         # A pass that only scheduled retries ends the drain: those rows wait for their backoff.
-        if not any(counts[k] for k in ("sent", "failed", "suppressed", "sent_late", "lost_lease")):
-            break
+        finished = any(counts[k] for k in ("sent", "failed", "suppressed", "sent_late", "lost_lease", "released"))
+        if state["due"] and (finished or (not counts and idle_passes < 3)):
+            idle_passes = 0 if counts else idle_passes + 1
+            continue
+        break
     return {k: v for k, v in totals.items() if v}
 
 

@@ -1,9 +1,16 @@
-"""The one delivery function both runners use: claim a batch, send each row, record the outcome.
+"""The one delivery function both runners use: claim a batch, send each row, record the outcomes in bulk.
 
-Each row is committed on its own right after its send, so a worker killed
-mid-batch leaves only the row it was sending in doubt (that one is sent
-again once its lease expires: at-least-once for the single message in
-flight, never for the rest of the batch).
+A batch is claimed and marked sending in one statement; its outcomes are
+written one UPDATE per DELIVERY_RECORD_EVERY rows or DELIVERY_RECORD_MS
+milliseconds (lease.LeaseKeeper). Email to a notice's subscribers goes out
+as prepared bytes (prepared.py) over one SMTP connection per worker.
+
+Exactly once, and its bound: a row is sent only under this worker's live
+lease and recorded before the lease could lapse, so two live workers never
+send the same row. A worker killed mid-batch leaves the rows it sent but had
+not yet recorded to be sent again by the worker that takes them over, with
+the same Message-ID: at most one batch per killed worker, in practice what
+it sent in its last DELIVERY_RECORD_MS.
 """
 from __future__ import annotations
 
@@ -15,16 +22,20 @@ import uuid
 from collections import Counter
 
 from flask import current_app
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..channels import CHANNELS, DeliveryError, channel_for
+from ..channels.email import EmailChannel
 from ..extensions import db
-from ..models import Delivery, Incident, IncidentUpdate, Subscriber, utcnow
+from ..models import Delivery, Incident, IncidentUpdate, Subscriber, Tenant, utcnow
 from ..notices import delivery_message
 from ..settings import setting
 from . import outbox
 from .backoff import next_attempt
+from .lease import LeaseKeeper
+from .outbox import Outcome
+from .prepared import PreparedEmails
 
 CHANNEL_GROUPS = tuple(CHANNELS)
 
@@ -33,17 +44,17 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-def lease_seconds() -> int:
-    return int(setting("DELIVERY_LEASE_SECONDS", 120))
+def lease_seconds() -> float:
+    return setting("DELIVERY_LEASE_SECONDS", 10)
 
 
 def batch_size(group: str) -> int:
-    cfg = current_app.config
+    size = int(setting("DELIVERY_BATCH_SIZE", 500))
     if group == "sms":
-        # Never claim more than the rate ceiling can send well inside one lease.
-        per_lease = float(cfg.get("SMS_RATE_PER_SECOND") or 1.0) * lease_seconds() / 3
-        return max(1, min(int(setting("DELIVERY_BATCH_SIZE", 100)), int(per_lease)))
-    return int(setting("DELIVERY_BATCH_SIZE", 100))
+        # Never claim more than the rate ceiling sends in a few seconds: the rest stays for other workers.
+        rate = float(current_app.config.get("SMS_RATE_PER_SECOND") or 1.0)
+        return max(1, min(size, int(rate * 5)))
+    return size
 
 
 def suppression_reason(row: Delivery) -> str | None:
@@ -51,113 +62,191 @@ def suppression_reason(row: Delivery) -> str | None:
     if row.kind != "update":
         return None
     sub = row.subscriber
-    if sub is None or sub.deleted_at is not None:
-        return "the subscriber was deleted"
-    if sub.opted_out:
-        return "the subscriber opted out"
-    if not sub.confirmed:
-        return "the subscriber is not confirmed"
     update = row.update
-    if update is None:
+    incident = update.incident if update is not None else None
+    return _suppressed(sub is not None, sub is not None and sub.deleted_at is not None, sub is not None and sub.opted_out,
+                       sub is not None and sub.confirmed, update is not None,
+                       incident is not None and incident.deleted_at is not None,
+                       incident is not None and incident.draft)
+
+
+def _suppressed(has_sub, sub_deleted, opted_out, confirmed, has_update, incident_deleted, draft) -> str | None:
+    if not has_sub or sub_deleted:
+        return "the subscriber was deleted"
+    if opted_out:
+        return "the subscriber opted out"
+    if not confirmed:
+        return "the subscriber is not confirmed"
+    if not has_update:
         return "the update was deleted"
-    incident = update.incident
-    if incident.deleted_at is not None:
+    if incident_deleted:
         return "the incident was deleted"
-    if incident.draft:
+    if draft:
         return "the incident is a draft again"
     return None
 
 
-def _load(ids: list[int]) -> list[Delivery]:
-    rows = (db.session.query(Delivery)
-            .options(joinedload(Delivery.subscriber),
-                     joinedload(Delivery.update).joinedload(IncidentUpdate.incident).selectinload(Incident.affected))
-            .filter(Delivery.id.in_(ids)).order_by(Delivery.id).populate_existing().all())
-    # Detach them so the per-row commits do not expire what the renderer reads.
-    db.session.expunge_all()
-    db.session.commit()
-    return rows
+_d, _s, _u, _i, _t = (Delivery.__table__, Subscriber.__table__, IncidentUpdate.__table__, Incident.__table__,
+                      Tenant.__table__)
+# What the email hot path reads per row: one query per batch, no ORM objects.
+EMAIL_ROWS = (
+    select(_d.c.id, _d.c.kind, _d.c.recipient, _d.c.attempts, _d.c.created_at, _d.c.update_id, _d.c.subscriber_id,
+           _s.c.id.label("sub_present"), _s.c.token, _s.c.locale, _s.c.tenant_id, _s.c.opted_out, _s.c.confirmed,
+           _s.c.deleted_at.label("sub_deleted_at"), _u.c.id.label("update_present"),
+           _u.c.updated_at.label("update_updated_at"), _i.c.id.label("incident_id"),
+           _i.c.updated_at.label("incident_updated_at"), _i.c.deleted_at.label("incident_deleted_at"), _i.c.draft,
+           _t.c.updated_at.label("tenant_updated_at"))
+    .select_from(_d.outerjoin(_s, _s.c.id == _d.c.subscriber_id).outerjoin(_u, _u.c.id == _d.c.update_id)
+                 .outerjoin(_i, _i.c.id == _u.c.incident_id).outerjoin(_t, _t.c.id == _s.c.tenant_id))
+)
+
+
+class DeliveryRun:
+    """One worker's run: its lease keeper, one channel instance per kind (connections kept), its counts."""
+
+    def __init__(self, app, worker_id: str):
+        self.app = app
+        self.worker_id = worker_id
+        self.lease = lease_seconds()
+        self.keeper = LeaseKeeper(db.engine, worker_id, self.lease,
+                                  record_every=int(setting("DELIVERY_RECORD_EVERY", 200)),
+                                  record_ms=setting("DELIVERY_RECORD_MS", 200))
+        self.channels: dict[str, object] = {}
+        self.prepared: PreparedEmails | None = None
+        self.counts = self.keeper.counts
+
+    def channel(self, group: str):
+        if group not in self.channels:
+            self.channels[group] = channel_for(self.app, group)(self.app)
+        return self.channels[group]
+
+    def close(self) -> None:
+        try:
+            self.keeper.flush()
+        finally:
+            self.keeper.stop()
+            for channel in self.channels.values():
+                close = getattr(channel, "close", None)
+                if close is not None:
+                    close()
+
+    def batch(self, group: str) -> int:
+        """Claim and send one batch of `group` rows; returns how many rows were claimed."""
+        started = time.monotonic()
+        ids = outbox.claim_batch(self.worker_id, (group,), batch_size(group), self.lease)
+        if not ids:
+            return 0
+        self.keeper.claimed(started)
+        channel = self.channel(group)
+        with channel.batch():
+            if isinstance(channel, EmailChannel):
+                self._email_batch(channel, ids)
+            else:
+                self._generic_batch(channel, ids)
+        self.keeper.flush()
+        return len(ids)
+
+    # -- email to subscribers: prepared bytes ----------------------------------
+    def _email_batch(self, channel: EmailChannel, ids: list[int]) -> None:
+        if self.prepared is None or self.prepared.channel is not channel:
+            self.prepared = PreparedEmails(self.app, channel)
+        rows = db.session.execute(EMAIL_ROWS.where(_d.c.id.in_(ids)).order_by(_d.c.id)).all()
+        db.session.commit()
+        full = []
+        for n, row in enumerate(rows):
+            if not self.keeper.valid():
+                self._give_back([r.id for r in rows[n:]] + [r.id for r in full])
+                return
+            if row.kind != "update":
+                full.append(row)
+                continue
+            reason = _suppressed(row.sub_present is not None, row.sub_deleted_at is not None, row.opted_out,
+                                 row.confirmed, row.update_present is not None,
+                                 row.incident_deleted_at is not None, row.draft)
+            if reason:
+                self.keeper.add(Outcome(row.id, "suppressed", error=reason), "suppressed")
+                continue
+            prepared = self.prepared.bytes_for(row)
+            if prepared is None:
+                full.append(row)
+                continue
+            message_id, data = prepared
+            try:
+                channel.send_bytes(row.recipient, data, row.id)
+            except DeliveryError as exc:
+                self._failed(row.id, row.subscriber_id, row.attempts, row.created_at, exc)
+                continue
+            self.keeper.add(Outcome(row.id, "sent", provider_id=message_id, channel=channel.name), "sent")
+        if full:
+            self._generic_batch(channel, [r.id for r in full])
+
+    # -- everything else: rendered and sent row by row -------------------------
+    def _generic_batch(self, channel, ids: list[int]) -> None:
+        rows = (db.session.query(Delivery)
+                .options(joinedload(Delivery.subscriber),
+                         joinedload(Delivery.update).joinedload(IncidentUpdate.incident)
+                         .selectinload(Incident.affected))
+                .filter(Delivery.id.in_(ids)).order_by(Delivery.id).populate_existing().all())
+        db.session.commit()
+        for n, row in enumerate(rows):
+            if not self.keeper.valid():
+                self._give_back([r.id for r in rows[n:]])
+                return
+            self._send_one(channel, row)
+
+    def _send_one(self, channel, row: Delivery) -> None:
+        reason = suppression_reason(row)
+        if reason:
+            self.keeper.add(Outcome(row.id, "suppressed", error=reason), "suppressed")
+            return
+        try:
+            message = delivery_message(row)
+            provider_id = channel.send(row, message)
+        except DeliveryError as exc:
+            self._failed(row.id, row.subscriber_id, row.attempts, row.created_at, exc)
+            return
+        except Exception as exc:  # a bug or an unexpected provider answer: keep the row, retry later
+            self.app.logger.exception("delivery %s failed unexpectedly", row.id)
+            self._failed(row.id, row.subscriber_id, row.attempts, row.created_at,
+                         DeliveryError(f"{exc.__class__.__name__}: {exc}"))
+            return
+        payload = None
+        if channel.name == "log":
+            payload = json.dumps({k: v for k, v in message.items() if k != "secret"}, ensure_ascii=False,
+                                 default=str)
+        status = getattr(channel, "sent_status", "sent")
+        self.keeper.add(Outcome(row.id, status, provider_id=provider_id, channel=channel.name, payload=payload),
+                        "sent")
+
+    def _failed(self, row_id: int, subscriber_id, attempts: int, created_at, exc: DeliveryError) -> None:
+        if exc.opted_out and subscriber_id:
+            Subscriber.opt_out(subscriber_id)
+            db.session.commit()
+        if exc.permanent:
+            self.keeper.add(Outcome(row_id, "failed", error=exc.message), "failed")
+            return
+        when = next_attempt(self.app, attempts, created_at, utcnow(), exc.retry_after)
+        if when is None:
+            self.keeper.add(Outcome(row_id, "failed", error=f"gave up after {attempts} attempts: {exc.message}"),
+                            "failed")
+        else:
+            self.keeper.add(Outcome(row_id, "queued", error=exc.message, next_at=when), "retry")
+
+    def _give_back(self, ids: list[int]) -> None:
+        """Our lease may be lapsing (the database stopped answering): hand the untried rows back."""
+        for row_id in ids:
+            self.keeper.add(Outcome(row_id, "queued", attempts_delta=-1), "released")
 
 
 def deliver_batch(group: str, worker_id: str, counts: Counter | None = None) -> int:
-    """Claim and send one batch of `group` rows; returns how many rows were claimed."""
-    counts = counts if counts is not None else Counter()
-    app = current_app._get_current_object()
-    lease = lease_seconds()
-    ids = outbox.claim_batch(worker_id, (group,), batch_size(group), lease)
-    if not ids:
-        return 0
-    channel = channel_for(app, group)(app)
-    rows = _load(ids)
-    with channel.batch():
-        for row in rows:
-            _deliver_one(app, channel, row, worker_id, lease, counts)
-    return len(ids)
-
-
-def _deliver_one(app, channel, row: Delivery, worker_id: str, lease: int, counts: Counter) -> None:
-    if not outbox.begin_attempt(row.id, worker_id, lease):
-        counts["lost_lease"] += 1
-        return
-    reason = suppression_reason(row)
-    if reason:
-        outbox.mark_failed(row.id, worker_id, reason, status="suppressed")
-        counts["suppressed"] += 1
-        return
+    """Claim and send one batch of `group` rows in a run of its own; returns how many rows were claimed."""
+    run = DeliveryRun(current_app._get_current_object(), worker_id)
     try:
-        message = delivery_message(row)
-        row.attempts += 1
-        provider_id = channel.send(row, message)
-    except DeliveryError as exc:
-        _record_failure(app, row, worker_id, exc, counts)
-        return
-    except Exception as exc:  # a bug or an unexpected provider answer: keep the row, retry later
-        app.logger.exception("delivery %s failed unexpectedly", row.id)
-        _record_failure(app, row, worker_id, DeliveryError(f"{exc.__class__.__name__}: {exc}"), counts)
-        return
-    payload = None
-    if channel.name == "log":
-        payload = json.dumps({k: v for k, v in message.items() if k != "secret"}, ensure_ascii=False, default=str)
-    if _record_despite_outage(lease, outbox.mark_sent, row.id, worker_id, provider_id, channel.name, payload):
-        counts["sent"] += 1
-    else:
-        # A status callback finished the row first (or the lease was lost while sending).
-        counts["sent_late"] += 1
-
-
-def _record_despite_outage(lease: int, mark, *args) -> bool:
-    """Record a send that happened even if the database blips: unrecorded, it would go out again.
-
-    Retried while this worker's lease on the row lasts; `mark` only matches a row
-    still claimed by this worker, so a row another worker took over is left alone.
-    """
-    deadline = time.monotonic() + lease * 0.8
-    while True:
-        try:
-            return mark(*args)
-        except DBAPIError as exc:
-            db.session.rollback()
-            if time.monotonic() > deadline or not (exc.connection_invalidated or isinstance(exc, OperationalError)):
-                raise
-            time.sleep(0.5)
-
-
-def _record_failure(app, row: Delivery, worker_id: str, exc: DeliveryError, counts: Counter) -> None:
-    now = utcnow()
-    if exc.opted_out and row.subscriber_id:
-        Subscriber.opt_out(row.subscriber_id)
-        db.session.commit()
-    if exc.permanent:
-        outbox.mark_failed(row.id, worker_id, exc.message)
-        counts["failed"] += 1
-        return
-    when = next_attempt(app, row.attempts, row.created_at, now, exc.retry_after)
-    if when is None:
-        outbox.mark_failed(row.id, worker_id, f"gave up after {row.attempts} attempts: {exc.message}")
-        counts["failed"] += 1
-    else:
-        outbox.mark_retry(row.id, worker_id, exc.message, when)
-        counts["retry"] += 1
+        return run.batch(group)
+    finally:
+        run.close()
+        if counts is not None:
+            counts.update(run.counts)
 
 
 def deliver_due(worker_id: str | None = None, time_budget: float | None = None,
@@ -169,25 +258,27 @@ def deliver_due(worker_id: str | None = None, time_budget: float | None = None,
     """
     app = current_app._get_current_object()
     with app.app_context():
+        run = DeliveryRun(app, worker_id or worker_name())
         try:
-            return _deliver_due(worker_id, time_budget, stop)
+            _deliver_due(run, time_budget, stop)
         finally:
-            db.session.remove()
+            try:
+                run.close()
+            finally:
+                db.session.remove()
+        return Counter({k: v for k, v in run.counts.items() if v})
 
 
-def _deliver_due(worker_id, time_budget, stop) -> Counter:
-    worker_id = worker_id or worker_name()
-    counts: Counter = Counter()
+def _deliver_due(run: DeliveryRun, time_budget, stop) -> None:
     started = time.monotonic()
     progress = True
     while progress:
         progress = False
         for group in CHANNEL_GROUPS:
             if stop is not None and stop.is_set():
-                return counts
+                return
             if time_budget is not None and time.monotonic() - started > time_budget:
-                counts["budget_exhausted"] += 1
-                return counts
-            if deliver_batch(group, worker_id, counts):
+                run.counts["budget_exhausted"] += 1
+                return
+            if run.batch(group):
                 progress = True
-    return counts

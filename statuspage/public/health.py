@@ -20,6 +20,12 @@ LATENCY = Histogram("statuspage_http_request_duration_seconds", "Time to answer 
 OUTBOX = Gauge("statuspage_outbox_deliveries",
                "Delivery rows by status (logged: log mode, kept but not sent; only sent and delivered reached "
                "a provider)", ["status"], registry=REGISTRY)
+DELIVERY_RATE = Gauge("statuspage_delivery_rate_per_second",
+                      "Rows finished per second over the last minute, by channel and outcome (sent, failed, ...)",
+                      ["channel", "status"], registry=REGISTRY)
+OUTBOX_LAG = Gauge("statuspage_outbox_oldest_due_age_seconds",
+                   "How long the oldest row that is due has waited since it became due (0 when none waits)",
+                   registry=REGISTRY)
 SITE_VERSION = Gauge("statuspage_site_version", "Version of the public data (bumped on every public change)",
                      registry=REGISTRY)
 BUILD = Gauge("statuspage_build_info", "Software version", ["version"], registry=REGISTRY)
@@ -83,6 +89,11 @@ def metrics():
         for status, n in health.outbox_counts().items():
             OUTBOX.labels(status).set(n)
         SITE_VERSION.set(health.site_version())
+        lag, rates = health.delivery_lag_and_rates()
+        OUTBOX_LAG.set(lag)
+        DELIVERY_RATE.clear()
+        for (channel, status), rate in rates.items():
+            DELIVERY_RATE.labels(channel, status).set(rate)
     except Exception:  # metrics must still answer while the database is down
         health.forget()
         current_app.logger.warning("metrics: database unavailable", exc_info=True)

@@ -103,12 +103,24 @@ def test_a_row_whose_lease_expired_is_reclaimed_and_sent_once(app, db, smtp_sink
     _, update = _post(db, n=3)
     claimed = claim_batch("dead-worker", ("email",), 10, lease_seconds=60)
     assert len(claimed) == 3
-    assert drain_outbox() == {}  # leased to a live-looking worker: hands off
+    assert drain_outbox(wait_for_held=False) == {}  # leased to a live-looking worker: hands off
     db.session.query(Delivery).update({"lease_until": utcnow() - timedelta(seconds=1)})
     db.session.commit()
     drain_outbox()
     assert len(smtp_sink.messages) == 3
     assert {r.claimed_by for r in _rows(db, update)} != {"dead-worker"}
+
+
+def test_drain_waits_for_rows_a_gone_worker_holds_then_takes_them_over(app, db, smtp_sink):
+    from statuspage.delivery.outbox import claim_batch
+
+    _, update = _post(db, n=3)
+    assert len(claim_batch("gone-worker", ("email",), 10, lease_seconds=1.5)) == 3  # it never renews
+    started = time.monotonic()
+    assert drain_outbox() == {"sent": 3}
+    assert time.monotonic() - started >= 1.0  # it waited for the lease, then took the rows over
+    assert len(smtp_sink.messages) == 3
+    assert {r.status for r in _rows(db, update)} == {"sent"}
 
 
 def test_a_subscriber_who_opts_out_after_the_fan_out_is_not_sent_to(app, db, smtp_sink):

@@ -94,3 +94,15 @@ def test_retry_failed_queues_failed_rows_again(app, db, smtp_sink):  # noqa: F81
     drain_outbox()
     assert {r.status for r in outbox_rows(db, update)} == {"sent"}
     assert sorted(smtp_sink.recipients()) == ["bad@example.com", "ok@example.com"]
+
+
+def test_metrics_show_the_delivery_rate_and_the_oldest_due_row(app, db, client, smtp_sink):  # noqa: F811
+    _, update = post_incident(db, ["a@example.com", "b@example.com"])
+    waiting = client.get("/metrics").get_data(as_text=True)
+    assert "statuspage_outbox_oldest_due_age_seconds" in waiting
+    drain_outbox()
+    body = client.get("/metrics").get_data(as_text=True)
+    rate = next(line for line in body.splitlines()
+                if line.startswith('statuspage_delivery_rate_per_second{channel="email",status="sent"}'))
+    assert float(rate.split()[-1]) == round(2 / 60, 3)
+    assert "statuspage_outbox_oldest_due_age_seconds 0.0" in body

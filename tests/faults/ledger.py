@@ -39,6 +39,21 @@ def assert_exactly_once(figures: dict, failed: int = 0) -> None:
     assert figures["sent"] + failed == figures["expected"], figures
 
 
+def assert_nothing_lost_repeats_bounded(figures: dict, bound: int, messages: list[dict] | None = None) -> None:
+    """A worker was killed: nothing lost, at most `bound` repeats (what it had on the wire without a record),
+    and each repeat carries its first copy's Message-ID (`messages`: the SMTP sink's)."""
+    assert figures["lost"] == 0, figures
+    assert figures["stray"] == 0, figures
+    assert figures["rows_not_final"] == 0, figures
+    assert figures["duplicated"] <= bound, figures
+    if messages is not None:
+        ids: dict[str, set] = {}
+        for m in messages:
+            for rcpt in m["rcpt_tos"]:
+                ids.setdefault(rcpt, set()).add(m["message"]["Message-ID"])
+        assert all(len(found) == 1 for found in ids.values()), ids
+
+
 def own_broker_db(url: str | None = None) -> tuple[str, int]:
     """The loopback Redis URL and db number this run may flush; refuses db 0 and anything not local."""
     url = url or os.environ.get("CELERY_BROKER_URL") or ""

@@ -1,8 +1,9 @@
-"""Email through Flask-Mail, one SMTP connection per batch."""
+"""Email over SMTP: one connection per worker, reused across batches; sendmail on prepared bytes."""
 from __future__ import annotations
 
 import smtplib
 import socket
+import time
 from contextlib import contextmanager
 
 from flask_mail import Connection
@@ -11,7 +12,10 @@ from ..base import Channel, DeliveryError
 from .mime import MessageDefect, message_bytes, sender_mailbox
 from .render import render_message, render_notice
 
+
 SMTP_TIMEOUT = 30
+# A connection idle longer than this is checked with NOOP before the next message.
+IDLE_CHECK_SECONDS = 5.0
 
 
 class _TimedConnection(Connection):
@@ -45,6 +49,8 @@ def classify_smtp_error(exc: Exception) -> DeliveryError:
 
 
 class EmailChannel(Channel):
+    """Sends on one SMTP connection kept across batches (`close()` ends it), PIPELINING when the server offers it."""
+
     name = "email"
     renders_once_per_notice = True
     render = staticmethod(render_notice)
@@ -57,62 +63,91 @@ class EmailChannel(Channel):
     def __init__(self, app):
         super().__init__(app)
         self.connection: _TimedConnection | None = None
+        self.pipelining = False
+        self.last_used = 0.0
+        self.envelope_sender = sender_mailbox(app.config.get("MAIL_DEFAULT_SENDER"))[1]
         # Set when the server could not be reached: the rest of the batch is retried
         # later at once instead of each row waiting out its own connect timeout.
         self.unreachable: DeliveryError | None = None
 
     @contextmanager
     def batch(self):
-        conn = _TimedConnection(self.app.extensions["mail"])
-        self.connection = conn
-        try:
-            yield self
-        finally:
-            if conn.host is not None:
-                try:
-                    conn.host.quit()
-                except Exception:  # the server went away: nothing left to close politely
-                    pass
-            self.connection = None
+        """A run of sends; the connection stays open for the next batch (a worker calls close() when done)."""
+        self.unreachable = None
+        yield self
+
+    def close(self) -> None:
+        conn = self.connection
+        if conn is not None and conn.host is not None:
+            try:
+                conn.host.quit()
+            except Exception:  # the server went away: nothing left to close politely
+                pass
+        self.connection = None
 
     def _host(self):
-        conn = self.connection
         if self.unreachable is not None:
             raise self.unreachable
+        if self.connection is None:
+            self.connection = _TimedConnection(self.app.extensions["mail"])
+        conn = self.connection
+        if conn.host is not None and time.monotonic() - self.last_used > IDLE_CHECK_SECONDS:
+            # Servers close idle sessions: check before trusting a message to this one.
+            try:
+                if conn.host.noop()[0] != 250:
+                    raise smtplib.SMTPServerDisconnected("NOOP refused")
+            except Exception:
+                self._drop_connection()
         if conn.host is None:
             try:
                 conn.host = conn.configure_host()
+                conn.host.ehlo_or_helo_if_needed()
             except Exception as exc:
+                conn.host = None
                 err = classify_smtp_error(exc)
                 if not err.permanent:
                     self.unreachable = err
                 raise err from exc
-        return conn
+            self.pipelining = bool(self.app.config.get("SMTP_PIPELINING", True)) and conn.host.has_extn("pipelining")
+        return conn.host
 
-    def send(self, delivery, message: dict) -> str | None:
+    def prepare(self, delivery, message: dict) -> tuple[str, bytes]:
+        """(Message-ID, the bytes to send) for `message` to `delivery.recipient`."""
         msg_id = (message.get("headers") or {}).get("Message-ID") or message_id(self.app, delivery)
-        sender = self.app.config.get("MAIL_DEFAULT_SENDER")
         try:
-            data = message_bytes(message, sender=sender, recipient=delivery.recipient, message_id=msg_id)
+            data = message_bytes(message, sender=self.app.config.get("MAIL_DEFAULT_SENDER"),
+                                 recipient=delivery.recipient, message_id=msg_id)
         except MessageDefect as exc:
             self.app.logger.error("delivery %s: defect in our own message, not sent: %s", delivery.id, exc)
             raise DeliveryError(f"refused: {exc}", permanent=True) from exc
+        return msg_id, data
+
+    def send(self, delivery, message: dict) -> str | None:
+        msg_id, data = self.prepare(delivery, message)
+        self.send_bytes(delivery.recipient, data, delivery.id)
+        return msg_id
+
+    def send_bytes(self, recipient: str, data: bytes, delivery_id=None) -> None:
+        """sendmail of prepared bytes to one recipient; raises DeliveryError."""
         try:
-            conn = self._host()
-            conn.host.sendmail(sender_mailbox(sender)[1], [delivery.recipient], data)
+            host = self._host()
+            if self.pipelining:
+                _pipelined_sendmail(host, self.envelope_sender, recipient, data)
+            else:
+                host.sendmail(self.envelope_sender, [recipient], data)
+            self.last_used = time.monotonic()
         except DeliveryError:
             raise
         except Exception as exc:
             err = classify_smtp_error(exc)
             if isinstance(exc, smtplib.SMTPDataError) and err.permanent:
                 # The server took the recipient and refused the message itself: the fault is ours.
-                self.app.logger.error("delivery %s: defect: the server refused our message: %s", delivery.id,
+                self.app.logger.error("delivery %s: defect: the server refused our message: %s", delivery_id,
                                       err.message)
             if not isinstance(exc, smtplib.SMTPRecipientsRefused) or not err.permanent:
                 # The connection state is unknown after a failure: start a fresh one for the next row.
                 self._drop_connection()
             raise err from exc
-        return msg_id
 
     def _drop_connection(self) -> None:
         conn = self.connection
@@ -122,6 +157,42 @@ class EmailChannel(Channel):
             except Exception:
                 pass
             conn.host = None
+
+
+def _pipelined_sendmail(host: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+    """smtplib's sendmail for one recipient in two round trips (RFC 2920): MAIL, RCPT and DATA go together.
+
+    Raises what sendmail raises, and leaves the session ready for the next message.
+    """
+    host.send(f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\nRCPT TO:{smtplib.quoteaddr(recipient)}\r\nDATA\r\n")
+    mail, rcpt, ready = host.getreply(), host.getreply(), host.getreply()
+    if ready[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
+        host.send(b".\r\n")  # the server opened DATA although a command before it failed: close it empty
+        host.getreply()
+    if mail[0] != 250:
+        _reset(host, mail[0])
+        raise smtplib.SMTPSenderRefused(mail[0], mail[1], sender)
+    if rcpt[0] not in (250, 251):
+        _reset(host, rcpt[0])
+        raise smtplib.SMTPRecipientsRefused({recipient: rcpt})
+    if ready[0] != 354:
+        _reset(host, ready[0])
+        raise smtplib.SMTPDataError(*ready)
+    body = smtplib._quote_periods(data)
+    if body[-2:] != b"\r\n":
+        body += b"\r\n"
+    host.send(body + b".\r\n")
+    code, reply = host.getreply()
+    if code != 250:
+        _reset(host, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _reset(host: smtplib.SMTP, code: int) -> None:
+    if code == 421:
+        host.close()
+    else:
+        host._rset()
 
 
 def message_id(app, delivery) -> str:

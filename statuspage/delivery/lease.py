@@ -1,0 +1,136 @@
+"""A worker's hold on the rows it claimed: a heartbeat that renews their lease, and outcomes recorded in bulk.
+
+The lease is short (DELIVERY_LEASE_SECONDS, 10 by default) and renewed every
+third of it while the worker lives, so the rows of a worker that died are
+claimable again within one lease. The worker checks `valid()` before each
+send: it stops sending once it can no longer be sure its lease holds (the
+database stopped answering the heartbeat), so a row another worker took over
+is never on the wire from two workers at once.
+
+Outcomes are written together, one UPDATE for up to DELIVERY_RECORD_EVERY
+rows, at least every DELIVERY_RECORD_MS milliseconds (the heartbeat thread
+writes them too when the worker is stuck in a slow send). What a killed
+worker sent but had not yet recorded is sent again by the worker that takes
+its rows over, with the same Message-ID: at most one batch per killed worker.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from . import outbox
+from .outbox import Outcome
+
+log = logging.getLogger(__name__)
+
+# How long a worker keeps trying to record sends it made while the database is away.
+RECORD_PATIENCE_SECONDS = 60.0
+
+
+class LeaseKeeper:
+    """Heartbeat and outcome buffer of one worker (one per `deliver_due` run)."""
+
+    def __init__(self, engine, worker_id: str, lease_seconds: float, record_every: int = 200,
+                 record_ms: float = 200.0):
+        self.engine = engine
+        self.worker_id = worker_id
+        self.lease_seconds = float(lease_seconds)
+        self.record_every = max(1, int(record_every))
+        self.record_seconds = max(0.0, record_ms / 1000.0)
+        # Stop sending a quarter of a lease before it could run out.
+        self.margin = self.lease_seconds / 4
+        self.valid_until = 0.0
+        self.pending: list[tuple[Outcome, str]] = []
+        self.pending_since: float | None = None
+        # What the run did, by outcome ("sent", "retry", "failed", "suppressed", "released"), counted once
+        # recorded; "sent_late" is a send a status callback finished first, "lost_lease" a row taken over.
+        self.counts: Counter = Counter()
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    # -- the lease ---------------------------------------------------------
+    def claimed(self, started: float) -> None:
+        """A claim committed that was started at monotonic `started`: its lease holds until then + lease."""
+        self.valid_until = max(self.valid_until, started + self.lease_seconds - self.margin)
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._beat, name=f"lease-{self.worker_id}", daemon=True)
+            self.thread.start()
+
+    def valid(self) -> bool:
+        return time.monotonic() < self.valid_until
+
+    def _beat(self) -> None:
+        interval = self.lease_seconds / 3
+        next_renewal = time.monotonic() + interval
+        while not self.stopping.wait(min(interval, max(0.02, self.record_seconds or interval))):
+            now = time.monotonic()
+            if self.pending_since is not None and now - self.pending_since >= self.record_seconds:
+                self._try_flush()
+            if now >= next_renewal:
+                next_renewal = now + interval
+                self._renew()
+
+    def _renew(self) -> None:
+        started = time.monotonic()
+        try:
+            with self.engine.begin() as conn:
+                outbox.renew_leases(conn, self.worker_id, self.lease_seconds)
+        except Exception:  # the database is away: the lease runs down and the worker stops sending
+            log.warning("lease renewal for %s failed", self.worker_id, exc_info=True)
+            return
+        self.valid_until = max(self.valid_until, started + self.lease_seconds - self.margin)
+
+    # -- outcomes ----------------------------------------------------------
+    def add(self, outcome: Outcome, count_as: str) -> None:
+        with self.lock:
+            if not self.pending:
+                self.pending_since = time.monotonic()
+            self.pending.append((outcome, count_as))
+            due = len(self.pending) >= self.record_every or \
+                time.monotonic() - (self.pending_since or 0) >= self.record_seconds
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is pending; keeps trying through a database outage (unrecorded sends would go out again)."""
+        deadline = time.monotonic() + max(RECORD_PATIENCE_SECONDS, self.lease_seconds)
+        while True:
+            try:
+                self._flush_once()
+                return
+            except DBAPIError as exc:
+                if time.monotonic() > deadline or not (exc.connection_invalidated or isinstance(exc, OperationalError)):
+                    raise
+                time.sleep(0.5)
+
+    def _try_flush(self) -> None:
+        try:
+            self._flush_once()
+        except Exception:
+            log.warning("recording outcomes for %s failed; will retry", self.worker_id, exc_info=True)
+
+    def _flush_once(self) -> None:
+        with self.lock:
+            if not self.pending:
+                return
+            batch = self.pending
+            with self.engine.begin() as conn:
+                done = outbox.record_outcomes(conn, self.worker_id, [o for o, _ in batch])
+            self.pending = []
+            self.pending_since = None
+            for outcome, count_as in batch:
+                if outcome.id in done:
+                    self.counts[count_as] += 1
+                else:
+                    self.counts["sent_late" if count_as == "sent" else "lost_lease"] += 1
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join(10)
+            self.thread = None
