@@ -25,6 +25,11 @@ from tests.factories import PASSWORD, gen_admin, gen_api_token  # noqa: E402
 for _var in ("MAIL_SERVER", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
              "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_BASE", "SECRET_KEY", "PUBLIC_BASE_URL"):
     os.environ.pop(_var, None)
+# The doubles (SMTP, Twilio, feed and webhook servers) listen on loopback, which the outbound
+# guard refuses unless allowed; subprocesses the tests start inherit this. Tests of the guard
+# itself narrow it through `app_config`.
+os.environ["OUTBOUND_ALLOW_NETWORKS"] = "127.0.0.0/8"
+os.environ.pop("METRICS_TOKEN", None)
 
 
 def database_url(tmp_root: Path) -> str:
@@ -90,6 +95,7 @@ def app(_database, tmp_path, app_config):
         "PUBLIC_BASE_URL": "http://status.test",
         "SITE_VERSION_MEMO_SECONDS": 0,
         "MAIL_DEFAULT_SENDER": "status@status.test",
+        "OUTBOUND_ALLOW_NETWORKS": "127.0.0.0/8",
     }
     config.update(app_config)
     os.environ["STATUSPAGE_INSTANCE"] = str(instance)

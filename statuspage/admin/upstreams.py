@@ -37,7 +37,7 @@ def add_upstream():
     try:
         feed = registry.register_feed(data, actor=acting())
     except registry.FeedInvalid as exc:
-        return _render(form=request.form, errors={exc.field: exc.message}, status=400)
+        return _render(form=request.form, errors={exc.field: exc.message}, status=exc.status)
     flash(_("Feed “%(name)s” added; it will be fetched within a minute.", name=feed.name), "success")
     return redirect(url_for("admin.upstreams"))
 

@@ -10,7 +10,7 @@ from ..services.snapshots import delivery_dict
 from ..services.validation import choice, id_value
 from . import bp
 from .common import ApiError, require_role
-from .helpers import list_limit
+from .helpers import error_for_reader, list_limit
 
 
 @bp.get("/deliveries")
@@ -23,4 +23,4 @@ def deliveries_list():
             raise ApiError(400, "bad_request", _("%(name)s must be a positive whole number.", name="incident_id"))
     status = choice(request.args, "status", DELIVERY_STATUSES) if request.args.get("status") else None
     rows = list_deliveries(incident_id=incident_id, status=status, limit=list_limit(100, 5000))
-    return jsonify([delivery_dict(d) for d in rows])
+    return jsonify([{**delivery_dict(d), "last_error": error_for_reader(d.last_error)} for d in rows])

@@ -4,9 +4,11 @@ from __future__ import annotations
 from flask import request
 from flask_babel import gettext as _
 
+from ..models import ROLE_RANK
+from ..outbound import GENERIC_ERROR
 from ..services import lookup
 from ..services.validation import id_value
-from .common import ApiError
+from .common import ApiError, api_token
 
 
 def get_or_404(model, object_id, live: bool = True, what: str = "object"):
@@ -24,6 +26,19 @@ def list_limit(default: int = 100, maximum: int = 1000) -> int:
     if number is None:
         raise ApiError(400, "bad_request", _("%(name)s must be a positive whole number.", name="limit"))
     return min(number, maximum)
+
+
+def token_is_admin() -> bool:
+    """The request's token acts with the admin role (its own role and its user's both admin)."""
+    token = api_token()
+    return min(ROLE_RANK.get(token.role, -1), ROLE_RANK.get(token.user.role, -1)) >= ROLE_RANK["admin"]
+
+
+def error_for_reader(error: str | None) -> str | None:
+    """Only admins read why an outbound request failed: the detail maps internal networks."""
+    if error is None or token_is_admin():
+        return error
+    return GENERIC_ERROR
 
 
 def flag(name: str) -> bool:

@@ -11,6 +11,7 @@ from ..services.subscriber_import import export_csv, import_csv_stream
 from ..services.subscriptions import subscriber_json as serialize
 from . import bp
 from .common import ApiError, api_actor, json_body, require_role
+from .helpers import token_is_admin
 
 
 def _subscriber_or_404(subscriber_id: int):
@@ -21,6 +22,8 @@ def _subscriber_or_404(subscriber_id: int):
 
 
 def _invalid(exc: subs.SubscriptionError) -> ApiError:
+    if exc.status == 403:
+        return ApiError(403, "forbidden", exc.message)
     field = exc.field or "subscriber"
     return ApiError(422, "invalid", f"{field}: {exc.message}", {field: exc.message})
 
@@ -62,7 +65,7 @@ def create_subscriber():
             channel_field=given[0], value=str(data[given[0]]), tenant_slug=data.get("tenant"),
             component_ids=data.get("component_ids") or [], locale=data.get("locale"),
             confirmed=data.get("confirmed"), test_audience=bool(data.get("test_audience", False)),
-            actor=api_actor())
+            actor=api_actor(), admin=token_is_admin())
     except subs.SubscriberExists as exc:
         raise ApiError(409, "conflict", exc.message, {"id": exc.existing.id}) from None
     except subs.SubscriptionError as exc:

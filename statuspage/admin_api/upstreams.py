@@ -9,6 +9,7 @@ from ..services import lookup
 from ..upstream import registry
 from . import bp
 from .common import ApiError, api_actor, json_body, require_role
+from .helpers import error_for_reader
 
 
 def _feed_or_404(feed_id: int) -> UpstreamFeed:
@@ -22,13 +23,17 @@ def _feed_or_404(feed_id: int) -> UpstreamFeed:
 @require_role("viewer")
 def list_upstreams():
     include_deleted = request.args.get("deleted") in ("1", "true")
-    return jsonify([registry.snapshot(f) for f in registry.list_feeds(include_deleted=include_deleted)])
+    return jsonify([_for_reader(registry.snapshot(f)) for f in registry.list_feeds(include_deleted=include_deleted)])
 
 
 @bp.get("/upstreams/<int:feed_id>")
 @require_role("viewer")
 def get_upstream(feed_id: int):
-    return jsonify(registry.snapshot(_feed_or_404(feed_id)))
+    return jsonify(_for_reader(registry.snapshot(_feed_or_404(feed_id))))
+
+
+def _for_reader(snapshot: dict) -> dict:
+    return {**snapshot, "last_error": error_for_reader(snapshot["last_error"])}
 
 
 @bp.post("/upstreams")

@@ -32,15 +32,6 @@ def _may_see(tenant: Tenant, offered: str | None = None) -> bool:
             or verify_access(tenant, request.cookies.get(access_cookie_name(tenant))))
 
 
-def _check_private_tenant(slug: str | None, offered: str | None) -> None:
-    """A private tenant's notices go only to people holding its link; to anyone else it does not exist."""
-    if not slug:
-        return
-    tenant = find_tenant_by_slug(slug.strip())
-    if tenant is not None and tenant.private and not _may_see(tenant, offered):
-        raise subs.SubscriptionError(_("There is no page called '%(slug)s'.", slug=slug), field="tenant")
-
-
 @bp.get("/subscribe")
 def subscribe_form():
     return _form_page()
@@ -65,10 +56,12 @@ def subscribe():
     if isinstance(component_ids, (str, int)):
         component_ids = [component_ids]
     try:
-        _check_private_tenant(_str(data.get("tenant")), _str(data.get("access")))
+        # A private tenant's notices go only to people holding its link; to anyone else it does not exist.
+        offered = _str(data.get("access"))
         result = subs.subscribe(email=_str(data.get("email")), phone=_str(data.get("phone")),
                                 tenant_slug=_str(data.get("tenant")), component_ids=component_ids,
-                                locale=_str(data.get("locale")) or locale_code(), ip=request.remote_addr)
+                                locale=_str(data.get("locale")) or locale_code(), ip=request.remote_addr,
+                                may_see=lambda tenant: _may_see(tenant, offered))
     except subs.SubscriptionError as exc:
         if as_json:
             return _json_error(exc)

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ from ..extensions import db
 from ..i18n import normalize_locale
 from ..models import Component, Subscriber, Tenant, utcnow
 from ..notices import render_template_message
+from ..outbound import OutboundRefused, check_url
 from ..ratelimit import hit
 from . import audit
 from .audit import Actor
@@ -91,23 +93,32 @@ def normalize_phone(raw: str, check_country: bool = True) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def find_tenant(slug: str | None) -> Tenant | None:
+def find_tenant(slug: str | None, may_see: Callable[[Tenant], bool] | None = None) -> Tenant | None:
+    """The tenant named by `slug`; a private one the caller `may_see` not is answered exactly like an unknown one."""
     if not slug:
         return None
     tenant = find_tenant_by_slug(slug.strip())
-    if tenant is None:
+    if tenant is None or (tenant.private and may_see is not None and not may_see(tenant)):
         raise SubscriptionError(_("There is no page called '%(slug)s'.", slug=slug), field="tenant")
     return tenant
 
 
-def find_components(ids) -> list[Component]:
+def find_components(ids, tenant: Tenant | None = None) -> list[Component]:
+    """Components on the subscriber's page (the public ones and `tenant`'s own); any other id, whether it
+    exists elsewhere or not, is refused with the same words."""
     try:
         wanted = {int(i) for i in (ids or []) if str(i).strip()}
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise SubscriptionError(_("Choose components from the list."), field="component_ids")
     if not wanted:
         return []
-    found = db.session.query(Component).filter(Component.id.in_(wanted), Component.deleted_at.is_(None)).all()
+    if any(not 0 < i < 2**31 for i in wanted):
+        raise SubscriptionError(_("Some of the chosen components do not exist."), field="component_ids")
+    on_page = Component.tenant_id.is_(None)
+    if tenant is not None:
+        on_page = on_page | (Component.tenant_id == tenant.id)
+    found = (db.session.query(Component)
+             .filter(Component.id.in_(wanted), Component.deleted_at.is_(None), on_page).all())
     if len(found) != len(wanted):
         raise SubscriptionError(_("Some of the chosen components do not exist."), field="component_ids")
     return found
@@ -174,11 +185,16 @@ def is_active(sub: Subscriber) -> bool:
 
 
 def subscribe(*, email: str | None = None, phone: str | None = None, tenant_slug: str | None = None,
-              component_ids=None, locale: str | None = None, ip: str | None = None) -> SubscribeResult:
-    """Start a double opt-in and commit; the answer is the same for new and existing addresses."""
+              component_ids=None, locale: str | None = None, ip: str | None = None,
+              may_see: Callable[[Tenant], bool] | None = None) -> SubscribeResult:
+    """Start a double opt-in and commit; the answer is the same for new and existing addresses.
+
+    `may_see(tenant)`: whether the visitor holds a private tenant's link; one who does not gets the
+    answer an unknown slug gets, from the same check in the same order.
+    """
     try:
         result = _subscribe(email=email, phone=phone, tenant_slug=tenant_slug, component_ids=component_ids,
-                            locale=locale, ip=ip)
+                            locale=locale, ip=ip, may_see=may_see)
     except SubscriptionError:
         db.session.rollback()
         raise
@@ -186,15 +202,15 @@ def subscribe(*, email: str | None = None, phone: str | None = None, tenant_slug
     return result
 
 
-def _subscribe(*, email, phone, tenant_slug, component_ids, locale, ip) -> SubscribeResult:
+def _subscribe(*, email, phone, tenant_slug, component_ids, locale, ip, may_see) -> SubscribeResult:
     if email and phone:
         raise SubscriptionError(_("Give an email address or a phone number, not both."))
     if not email and not phone:
         raise SubscriptionError(_("Give an email address or a phone number."))
     channel = "email" if email else "sms"
     address = normalize_email(email) if email else normalize_phone(phone)
-    tenant = find_tenant(tenant_slug)
-    components = find_components(component_ids)
+    tenant = find_tenant(tenant_slug, may_see)
+    components = find_components(component_ids, tenant)
     locale = normalize_locale(locale) or "en"
     _check_rate_limits(channel, address, ip)
 
@@ -333,7 +349,7 @@ def unsubscribe(sub: Subscriber) -> None:
 def update_preferences(sub: Subscriber, component_ids, locale: str | None, resubscribe: bool = False) -> None:
     """The manage page: components, language, and coming back after an opt-out; committed."""
     try:
-        components = find_components(component_ids)
+        components = find_components(component_ids, sub.tenant)
     except SubscriptionError:
         db.session.rollback()
         raise
@@ -357,8 +373,13 @@ def live_components(tenant: Tenant | None = None) -> list[Component]:
 
 def webhook_url(value: str) -> str:
     parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 1000:
         raise SubscriptionError(_("A webhook URL must start with https:// (or http://)."), field="webhook_url")
+    try:
+        check_url(value.strip(), unresolvable_ok=True)
+    except OutboundRefused as exc:
+        raise SubscriptionError(_("This address is not allowed: %(reason)s.", reason=str(exc)),
+                                status=422, field="webhook_url") from None
     return value.strip()
 
 
@@ -416,20 +437,26 @@ class SubscriberExists(SubscriptionError):
 
 
 def add_subscriber(*, channel_field: str, value: str, tenant_slug: str | None, component_ids, locale: str | None,
-                   confirmed: bool | None, test_audience: bool, actor: Actor) -> tuple[Subscriber, str | None]:
+                   confirmed: bool | None, test_audience: bool, actor: Actor,
+                   admin: bool = False) -> tuple[Subscriber, str | None]:
     """An operator adds a subscriber (admin API); returns it and, for a webhook, its signing secret (shown once).
 
     Committed with its audit entry. An unconfirmed email or phone gets the same confirmation as the form.
+    `admin`: the caller holds the admin role; only admins add webhooks (they make the server send
+    requests) and pre-confirmed subscribers (they skip double opt-in). Phone numbers follow the
+    public form's SMS policy for everyone: premium-rate ranges and other countries cost money per text.
     """
     try:
+        if not admin and (channel_field == "webhook_url" or confirmed):
+            raise SubscriptionError(_("Only admins can add webhook or pre-confirmed subscribers."), status=403)
         if channel_field == "email":
             channel, address = "email", normalize_email(value)
         elif channel_field == "phone":
-            channel, address = "sms", normalize_phone(value, check_country=False)
+            channel, address = "sms", normalize_phone(value)
         else:
             channel, address = "webhook", webhook_url(value)
         tenant = find_tenant(tenant_slug)
-        components = find_components(component_ids or [])
+        components = find_components(component_ids or [], tenant)
         wanted_locale = normalize_locale(locale) if locale else "en"
         if wanted_locale is None:
             raise SubscriptionError("use en or zh_Hans", field="locale")

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import requests
 from flask import current_app
 
+from ..outbound import Network, OutboundRefused, allowed_networks, guarded_session
+
 DEFAULTS = {
     "UPSTREAM_CONNECT_TIMEOUT": 5.0,
     "UPSTREAM_READ_TIMEOUT": 10.0,
@@ -32,6 +34,7 @@ class Limits:
     max_bytes: int
     max_redirects: int
     user_agent: str
+    networks: tuple[Network, ...] = ()
 
     @classmethod
     def from_config(cls) -> "Limits":
@@ -42,7 +45,8 @@ class Limits:
                    read_timeout=float(get("UPSTREAM_READ_TIMEOUT")),
                    total_timeout=float(get("UPSTREAM_TOTAL_TIMEOUT")), max_bytes=int(get("UPSTREAM_MAX_BYTES")),
                    max_redirects=int(get("UPSTREAM_MAX_REDIRECTS")),
-                   user_agent=f"statuspage-upstream/1.0 (+{current_app.config.get('PUBLIC_BASE_URL', '')})")
+                   user_agent=f"statuspage-upstream/1.0 (+{current_app.config.get('PUBLIC_BASE_URL', '')})",
+                   networks=allowed_networks())
 
 
 @dataclass
@@ -76,10 +80,13 @@ def fetch(url: str, etag: str | None, last_modified: str | None, limits: Limits)
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     timeout = (limits.connect_timeout, limits.read_timeout)
-    with requests.Session() as session:
+    # The guard checks the address of the first request and of every redirect at connect time.
+    with guarded_session(limits.networks) as session:
         session.max_redirects = limits.max_redirects
         try:
             resp = session.get(url, headers=headers, timeout=timeout, stream=True, allow_redirects=True)
+        except OutboundRefused as exc:
+            return Fetched(error=f"refused: {_short(exc)}")
         except requests.TooManyRedirects:
             return Fetched(error=f"too many redirects (more than {session.max_redirects})")
         except requests.Timeout as exc:

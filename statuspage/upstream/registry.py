@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import UPSTREAM_KINDS, Component, ComponentGroup, UpstreamFeed, utcnow
+from ..outbound import OutboundRefused, check_url
 from ..services import audit
 from ..services.audit import Actor
 from .apply import third_party_component
@@ -20,10 +21,11 @@ DEFAULT_INTERVAL = 120
 class FeedInvalid(ValueError):
     """Bad input for a feed; `field` names what to fix, the message says how (localised)."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, status: int = 400):
         super().__init__(message)
         self.field = field
         self.message = message
+        self.status = status  # the admin page's answer; the API answers 422 to all
 
 
 def validate(data: dict) -> dict:
@@ -37,6 +39,10 @@ def validate(data: dict) -> dict:
     parts = urlsplit(url.strip()) if isinstance(url, str) else None
     if not parts or parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 1000:
         raise FeedInvalid("url", _("Give the feed's full http:// or https:// address."))
+    try:
+        check_url(url.strip(), unresolvable_ok=True)
+    except OutboundRefused as exc:
+        raise FeedInvalid("url", _("This address is not allowed: %(reason)s.", reason=str(exc)), status=422) from None
     kind = data.get("kind") or _guess_kind(url)
     if kind not in UPSTREAM_KINDS:
         raise FeedInvalid("kind", _("The kind must be one of: %(kinds)s.", kinds=", ".join(UPSTREAM_KINDS)))

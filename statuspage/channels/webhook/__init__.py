@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 import requests
 
+from ...outbound import OutboundRefused, guarded_session, parse_networks
 from ..base import Channel, DeliveryError
 from .render import render_notice
 
@@ -29,10 +30,11 @@ class WebhookChannel(Channel):
     def __init__(self, app):
         super().__init__(app)
         self.session = None
+        self.networks = parse_networks(app.config.get("OUTBOUND_ALLOW_NETWORKS"))
 
     @contextmanager
     def batch(self):
-        with requests.Session() as session:
+        with guarded_session(self.networks) as session:
             self.session = session
             yield self
         self.session = None
@@ -44,9 +46,13 @@ class WebhookChannel(Channel):
         headers = {"Content-Type": "application/json", "User-Agent": "statuspage-webhook/1",
                    TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, body),
                    "X-Statuspage-Delivery": str(delivery.id)}
-        session = self.session or requests
+        session = self.session or guarded_session(self.networks)
         try:
             resp = session.post(delivery.recipient, data=body, headers=headers, timeout=10, allow_redirects=False)
+        except OutboundRefused as exc:
+            # The detail (which address) is for admins; the row says only that it was refused.
+            self.app.logger.warning("webhook %s refused: %s", delivery.id, exc)
+            raise DeliveryError("webhook refused: the address is not allowed", permanent=True) from exc
         except requests.RequestException as exc:
             raise DeliveryError(f"webhook unreachable: {exc.__class__.__name__}") from exc
         if 200 <= resp.status_code < 300:
