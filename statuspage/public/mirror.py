@@ -27,6 +27,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from ..cache import current_version
+from ..services import page_inputs
 from ..services import tenants as tenant_pages
 from ..services import visibility as vis
 from ..services.visibility import Viewer
@@ -65,39 +67,88 @@ def file_for(url: str) -> str:
     return path + "/index.html"
 
 
-def scope_urls(prefix: str, viewer: Viewer) -> list[str]:
-    """The URLs of one page (main or one tenant's): pages, feeds, badge, API v2, every incident."""
-    urls = [prefix + p for p in PAGE_PATHS]
-    urls += [f"{prefix}/api/v2/{name}" for name in API_PATHS]
-    urls += [f"{prefix}/incidents/{incident_id}" for incident_id in vis.visible_incident_ids(viewer)]
-    return urls
+@dataclass(frozen=True)
+class Page:
+    """A URL to mirror and, for pages that can be reused, the fingerprint of what it is made of."""
+
+    url: str
+    fingerprint: str | None = None   # None: render every time (index, history, feeds, badge, API)
+
+
+def scope_pages(prefix: str, viewer: Viewer, shared: str) -> list[Page]:
+    """One page (main or one tenant's): pages, feeds, badge, API v2, every incident it may show."""
+    inputs = page_inputs.incident_inputs(viewer)
+    pages = [Page(prefix + p) for p in PAGE_PATHS]
+    pages += [Page(f"{prefix}/api/v2/{name}") for name in API_PATHS]
+    pages += [Page(f"{prefix}/incidents/{iid}", f"{shared}:{fp}") for iid, fp in sorted(inputs.by_incident.items())]
+    if not prefix:
+        for comp in vis.visible_components(viewer, for_display=False):
+            touching = ",".join(inputs.by_incident[i] for i in inputs.by_component.get(comp.id, ()))
+            pages += [Page(f"/components/{comp.id}/{name}", f"{shared}:{touching}") for name in COMPONENT_FEEDS]
+    return pages
+
+
+def site_pages() -> list[Page]:
+    """Every public page the mirror holds, the main page's first."""
+    shared = page_inputs.shared_fingerprint()
+    pages = scope_pages("", Viewer(), shared)
+    for tenant in tenant_pages.public_tenants():
+        pages += scope_pages(f"/t/{tenant.slug}", Viewer(tenant.id), shared)
+    return pages
 
 
 def site_urls() -> list[str]:
-    """Every public URL the mirror holds, the main page's first."""
-    urls = scope_urls("", Viewer())
-    for comp in vis.visible_components(Viewer(), for_display=False):
-        urls += [f"/components/{comp.id}/{name}" for name in COMPONENT_FEEDS]
-    for tenant in tenant_pages.public_tenants():
-        urls += scope_urls(f"/t/{tenant.slug}", Viewer(tenant.id))
-    return urls
+    return [page.url for page in site_pages()]
 
 
-def render_site(app: Flask) -> list[MirrorFile]:
-    """The whole public site in memory; a MirrorError if any page does not answer 200 and public."""
+def render_site(app: Flask, reuse: dict | None = None, carry: dict | None = None) -> list[MirrorFile]:
+    """The whole public site in memory; a MirrorError if any page does not answer 200 and public.
+
+    `reuse` ({url: (fingerprint, MirrorFile)}, kept by the caller between runs) skips pages whose
+    fingerprint has not changed, and is updated to this run's pages. `carry` ({path: MirrorFile},
+    the last tree) is a quick pass: tenant pages still in the site are taken from it as they were,
+    so the main page goes out first and the tenants' follow in a full pass right after.
+    """
     client = app.test_client(use_cookies=False)
-    files = []
-    for url in site_urls():
-        resp = client.get(url)
-        cache_control = resp.headers.get("Cache-Control", "")
-        if resp.status_code != 200:
-            raise MirrorError(f"{url} answered {resp.status_code}")
-        if "private" in cache_control or "no-store" in cache_control:
-            raise MirrorError(f"{url} is not public ({cache_control})")
-        if resp.headers.get("Warning"):  # a stale copy while the database is down: keep the last good tree
-            raise MirrorError(f"{url} answered from a stale copy")
-        files.append(MirrorFile(file_for(url), resp.get_data(), resp.content_type, cache_control))
+    pages = site_pages()
+    # A page the app renders now may come from its cache, keyed by the data version it last read
+    # (a memo up to a second old). Only when that version is at least the one the fingerprints were
+    # read at do this run's bytes surely show those inputs; else they are used but not remembered.
+    read_at = page_inputs.data_version()
+    rendering = current_version()
+    trusted = rendering is not None and rendering[0] >= read_at
+    files, remembered = [], {}
+    for page in pages:
+        kept = (reuse or {}).get(page.url)
+        carried = carry.get(file_for(page.url)) if carry is not None and page.url.startswith("/t/") else None
+        if carried is not None:
+            item = carried
+            if kept is not None:
+                remembered[page.url] = kept
+        elif page.fingerprint is not None and kept is not None and kept[0] == page.fingerprint:
+            item = kept[1]
+            remembered[page.url] = kept
+        else:
+            item = fetch(client, page.url)
+            if page.fingerprint is not None and trusted:
+                remembered[page.url] = (page.fingerprint, item)
+        files.append(item)
+    if reuse is not None:
+        reuse.clear()
+        reuse.update(remembered)
     return files + static_files(app)
+
+
+def fetch(client, url: str) -> MirrorFile:
+    resp = client.get(url)
+    cache_control = resp.headers.get("Cache-Control", "")
+    if resp.status_code != 200:
+        raise MirrorError(f"{url} answered {resp.status_code}")
+    if "private" in cache_control or "no-store" in cache_control:
+        raise MirrorError(f"{url} is not public ({cache_control})")
+    if resp.headers.get("Warning"):  # a stale copy while the database is down: keep the last good tree
+        raise MirrorError(f"{url} answered from a stale copy")
+    return MirrorFile(file_for(url), resp.get_data(), resp.content_type, cache_control)
 
 
 def static_files(app: Flask) -> list[MirrorFile]:
@@ -122,8 +173,21 @@ def builds_dir(out: Path) -> Path:
     return out.parent / f".{out.name}.builds"
 
 
-def publish(app: Flask, out: str | os.PathLike, files: list[MirrorFile] | None = None) -> Path:
-    """Render the site (unless `files` are given), write it beside `out`, flip `out` to it; the new build."""
+@dataclass(frozen=True)
+class Build:
+    """A finished tree and the files it holds (so the next build can compare in memory)."""
+
+    path: Path
+    files: dict[str, MirrorFile]
+
+
+def publish(app: Flask, out: str | os.PathLike, files: list[MirrorFile] | None = None,
+            last: Build | None = None) -> Build:
+    """Render the site (unless `files` are given), write it beside `out`, flip `out` to it; the new build.
+
+    `last`: the build this caller published before; when it is still the one `out` points at, unchanged
+    files are recognised without reading them back.
+    """
     out = Path(os.path.abspath(out))
     if files is None:
         files = render_site(app)
@@ -132,26 +196,30 @@ def publish(app: Flask, out: str | os.PathLike, files: list[MirrorFile] | None =
     with open(builds / ".lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one writer at a time: the CLI next to a running republisher
         previous = out.resolve() if out.is_symlink() else None
+        known = last.files if last is not None and previous is not None and last.path.resolve() == previous else None
         build = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-"), dir=builds))
         try:
             os.chmod(build, 0o755)  # mkdtemp makes 0700; the web server reads the tree as another user
-            write_tree(build, files, previous)
+            write_tree(build, files, previous, known)
             _flip(out, build)
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)
             raise
         _prune(builds, keep={build.resolve(), previous})
-    return build
+    return Build(build, {item.path: item for item in files})
 
 
-def write_tree(build: Path, files: list[MirrorFile], previous: Path | None) -> None:
+def write_tree(build: Path, files: list[MirrorFile], previous: Path | None,
+               known: dict[str, MirrorFile] | None = None) -> None:
+    made = set()
     for item in files:
         target = build / item.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        old = previous / item.path if previous is not None else None
-        if old is not None and _same_bytes(old, item.body):
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        if previous is not None and _unchanged(previous / item.path, item, known):
             try:
-                os.link(old, target)  # unchanged since the last build: share it instead of writing it again
+                os.link(previous / item.path, target)  # unchanged: share it instead of writing it again
                 continue
             except OSError:
                 pass
@@ -160,9 +228,12 @@ def write_tree(build: Path, files: list[MirrorFile], previous: Path | None) -> N
         os.chmod(target, 0o644)
 
 
-def _same_bytes(path: Path, body: bytes) -> bool:
+def _unchanged(old: Path, item: MirrorFile, known: dict[str, MirrorFile] | None) -> bool:
+    if known is not None:
+        before = known.get(item.path)
+        return before is not None and (before is item or before.body == item.body)
     try:
-        return path.stat().st_size == len(body) and path.read_bytes() == body
+        return old.stat().st_size == len(item.body) and old.read_bytes() == item.body
     except OSError:
         return False
 

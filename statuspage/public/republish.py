@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from ..cache import current_version
 from ..extensions import db
 from . import mirror_s3
-from .mirror import builds_dir, publish, render_site
+from .mirror import Build, builds_dir, publish, render_site
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +70,17 @@ def publish_key() -> tuple | None:
     return version[0], datetime.now(timezone.utc).strftime("%Y-%m-%dT%H")
 
 
-def publish_everywhere(app: Flask, out: str | os.PathLike) -> int:
-    """Render once, then write the tree to `out` and, when configured, to object storage; the file count."""
-    files = render_site(app)
-    publish(app, out, files)
+def publish_everywhere(app: Flask, out: str | os.PathLike, reuse: dict | None = None, carry: Build | None = None,
+                       last: Build | None = None) -> Build:
+    """Render once, then write the tree to `out` and, when configured, to object storage; the new build.
+
+    `reuse` and `carry` (its files): see render_site; `last`: see publish.
+    """
+    files = render_site(app, reuse, carry.files if carry is not None else None)
+    build = publish(app, out, files, last)
     if app.config.get("MIRROR_S3_BUCKET"):
         mirror_s3.sync(files, mirror_s3.settings_from(app.config))
-    return len(files)
+    return build
 
 
 def run_republisher(app: Flask, out: str | os.PathLike, stop: threading.Event) -> None:
@@ -97,14 +101,20 @@ def run_republisher(app: Flask, out: str | os.PathLike, stop: threading.Event) -
 
 def _publish_while(app: Flask, out: Path, stop: threading.Event) -> None:
     published = None
+    reuse: dict = {}
+    last: Build | None = None
     while not stop.is_set():
         wait = POLL_SECONDS
         try:
             key = publish_key()
             if key is not None and key != published:
-                count = publish_everywhere(app, out)
+                if published is None or key[1] != published[1]:
+                    reuse.clear()  # a full render every hour, whatever the fingerprints say
+                if last is not None:  # the main page first, the tenants' pages carried over; then everything
+                    last = publish_everywhere(app, out, reuse, carry=last, last=last)
+                last = publish_everywhere(app, out, reuse, last=last)
                 published = key
-                log.info("mirror: published %d files for version %s to %s", count, key[0], out)
+                log.info("mirror: published %d files for version %s to %s", len(last.files), key[0], out)
         except Exception:  # the database restarting, a full disk: keep the last tree, try again shortly
             log.exception("mirror: publishing failed; the previous tree stays")
             wait = ERROR_BACKOFF_SECONDS

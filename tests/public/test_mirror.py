@@ -13,7 +13,7 @@ from statuspage.extensions import db
 from statuspage.public import mirror, republish
 from statuspage.services.audit import Actor
 from statuspage.services.incidents import create_incident
-from tests.factories import gen_component, gen_incident, gen_tenant
+from tests.factories import gen_component, gen_incident, gen_tenant, gen_update
 
 API = ["summary.json", "status.json", "components.json", "incidents.json", "incidents/unresolved.json",
        "scheduled-maintenances.json", "scheduled-maintenances/upcoming.json", "scheduled-maintenances/active.json"]
@@ -84,7 +84,7 @@ def test_file_for_maps_pages_to_directory_indexes():
 
 def test_out_is_a_link_flipped_to_each_new_build_and_old_builds_are_pruned(app, site, tmp_path):
     out = tmp_path / "site"
-    builds = [mirror.publish(app, out) for _ in range(4)]
+    builds = [mirror.publish(app, out).path for _ in range(4)]
     assert out.is_symlink() and out.resolve() == builds[-1].resolve()
     kept = [p for p in mirror.builds_dir(out).iterdir() if p.is_dir()]
     assert sorted(kept) == sorted([builds[-2], builds[-1]])
@@ -92,10 +92,10 @@ def test_out_is_a_link_flipped_to_each_new_build_and_old_builds_are_pruned(app, 
 
 def test_unchanged_files_are_shared_with_the_previous_build(app, site, tmp_path):
     out = tmp_path / "site"
-    first = mirror.publish(app, out)
+    first = mirror.publish(app, out).path
     gen_incident("Cards declined")
     db.session.commit()
-    second = mirror.publish(app, out)
+    second = mirror.publish(app, out).path
     assert os.stat(first / "static/style.css").st_ino == os.stat(second / "static/style.css").st_ino
     assert (first / "index.html").read_bytes() != (second / "index.html").read_bytes()
     assert b"Cards declined" in (out / "index.html").read_bytes()
@@ -106,6 +106,32 @@ def test_an_existing_empty_directory_becomes_the_link(app, site, tmp_path):
     out.mkdir()
     mirror.publish(app, out)
     assert out.is_symlink() and (out / "index.html").is_file()
+
+
+def test_a_republish_renders_only_changed_incident_pages_and_matches_a_full_render(app, site, monkeypatch):
+    reuse: dict = {}
+    mirror.render_site(app, reuse)
+    gen_update(site["public"], body="Fixed the ledger.")
+    db.session.commit()
+    fetched = []
+    real_fetch = mirror.fetch
+    monkeypatch.setattr(mirror, "fetch", lambda client, url: fetched.append(url) or real_fetch(client, url))
+    incremental = {f.path: f.body for f in mirror.render_site(app, reuse)}
+    assert f"/incidents/{site['public'].id}" in fetched
+    assert f"/t/northwind/incidents/{site['public'].id}" in fetched
+    assert f"/t/northwind/incidents/{site['shared'].id}" not in fetched
+    monkeypatch.setattr(mirror, "fetch", real_fetch)
+    assert incremental == {f.path: f.body for f in mirror.render_site(app)}
+    assert b"Fixed the ledger." in incremental[f"incidents/{site['public'].id}/index.html"]
+
+
+def test_the_quick_pass_never_carries_a_tenant_that_became_private(app, site):
+    last = {f.path: f for f in mirror.render_site(app)}
+    assert "t/northwind/index.html" in last
+    site["northwind"].private = True
+    db.session.commit()
+    quick = mirror.render_site(app, carry=last)
+    assert not [f.path for f in quick if f.path.startswith("t/northwind")]
 
 
 def test_a_reader_never_sees_a_missing_or_partial_file_during_republishes(app, site, tmp_path):

@@ -61,7 +61,7 @@ def objects(s3) -> dict[str, dict]:
 
 
 def test_every_mirror_file_lands_under_the_prefix_with_its_type_cache_control_and_etag(app, s3, site, tmp_path):
-    count = republish.publish_everywhere(app, tmp_path / "site")
+    count = len(republish.publish_everywhere(app, tmp_path / "site").files)
     files = {f.path: f for f in mirror.render_site(app)}
     assert len(objects(s3)) == count == len(files)
     for path, item in files.items():
