@@ -2,9 +2,10 @@
 
 The rendering side (notices.delivery_message, then the email channel's MIME
 building) is run for two stand-in subscribers that differ in every value a
-row carries: the token, the subscriber id, the signed tenant link, the
-recipient, the Date and the row id, each of a short and a long length.
-When substituting the second set of values into the first message gives
+row carries (the token, the subscriber id, the signed tenant link, the
+recipient, the Date and the row id) but have the row's lengths, since
+quoted-printable lines and folded headers break by length: one template per
+notice and combination of lengths. When substituting the second set of values into the first message gives
 exactly the second message (MIME boundaries aside), the first message is a
 template: each row then costs a few `bytes.replace` calls instead of Jinja
 and a MIME tree. When it does not (an encoding that moves or re-encodes a
@@ -12,6 +13,7 @@ value), every row of that notice is built in full, as before.
 """
 from __future__ import annotations
 
+import random
 import re
 import threading
 import time
@@ -23,21 +25,29 @@ from ..models import IncidentUpdate, Subscriber, Tenant
 from ..notices import delivery_message
 from ..tenant_links import subscriber_link_token
 
-# Two stand-in rows: every value differs, and in length, so a value whose encoding depends on it is caught.
-_STAND_INS = (
-    {"row_id": 987_654_301, "sub_id": 876_543_211, "token": "Qz7Kx2Wv",
-     "recipient": "qz7kx2wv@standin.invalid"},
-    {"row_id": 918_273_645_546_372, "sub_id": 827_364_554_637_281, "token": "Jw4Rb8Yh6Tn3Lp5Vc9Xm2Gd7Fs1Hk0QzNe8Ua4Io6",
-     "recipient": "jw4rb8yh6tn3lp5vc9xm2gd7fs1hk0@second-standin-domain.invalid"},
-)
 _SAFE_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 _SAFE_RECIPIENT = re.compile(r"[A-Za-z0-9._+-]{1,64}@[A-Za-z0-9.-]{1,120}\Z")
 _BOUNDARY = re.compile(rb'boundary="([^"]+)"')
 _DATE = re.compile(rb"^Date: ([^\r\n]+)\r\n", re.MULTILINE)
-# A recipient longer than the long stand-in could make the To header fold where the template does not.
-MAX_RECIPIENT = len(_STAND_INS[1]["recipient"])
-MAX_TOKEN = len(_STAND_INS[1]["token"])
-CACHE_SIZE = 256
+CACHE_SIZE = 512
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_LOWER = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _stand_in(variant: int, token_len: int, recipient_len: int, sub_digits: int, row_digits: int) -> dict | None:
+    """Values of exactly the row's lengths (quoted-printable lines and folded headers depend on them)."""
+    rnd = random.Random(f"{variant}:{token_len}:{recipient_len}:{sub_digits}:{row_digits}")
+    domain = "@sp.invalid" if recipient_len >= 12 else "@q.zz"
+    local_len = recipient_len - len(domain)
+    if local_len < 1 or min(token_len, sub_digits, row_digits) < 1:
+        return None
+
+    def digits(n: int) -> int:
+        return int(rnd.choice("123456789") + "".join(rnd.choice("0123456789") for _ in range(n - 1)))
+
+    return {"row_id": digits(row_digits), "sub_id": digits(sub_digits),
+            "token": "".join(rnd.choice(_ALNUM) for _ in range(token_len)),
+            "recipient": "".join(rnd.choice(_LOWER) for _ in range(local_len)) + domain}
 
 
 class EmailTemplate:
@@ -97,29 +107,32 @@ class PreparedEmails:
 
     def bytes_for(self, row) -> tuple[str, bytes] | None:
         """(Message-ID, bytes) for a claimed email row of an update; `row` has the columns worker.EMAIL_ROW reads."""
-        if not (_SAFE_TOKEN.match(row.token or "") and len(row.recipient or "") <= MAX_RECIPIENT
-                and _SAFE_RECIPIENT.match(row.recipient or "")):
+        if not (_SAFE_TOKEN.match(row.token or "") and _SAFE_RECIPIENT.match(row.recipient or "")):
             return None
+        lengths = (len(row.token), len(row.recipient), len(str(row.subscriber_id)), len(str(row.id)))
         key = (row.update_id, row.update_updated_at, row.incident_id, row.incident_updated_at, row.locale,
-               row.tenant_id, row.tenant_updated_at)
+               row.tenant_id, row.tenant_updated_at, lengths)
         if key not in self.templates:
             if len(self.templates) >= CACHE_SIZE:
                 self.templates.clear()
-            self.templates[key] = self._template(row)
+            self.templates[key] = self._template(row, lengths)
         template = self.templates[key]
         if template is None:
             return None
         return template.personalise(row.id, row.subscriber_id, row.token, row.recipient, self.now_date())
 
-    def _template(self, row) -> EmailTemplate | None:
+    def _template(self, row, lengths: tuple) -> EmailTemplate | None:
         update = db.session.get(IncidentUpdate, row.update_id)
         subscriber = db.session.get(Subscriber, row.subscriber_id)
         if update is None or subscriber is None:
             return None
         tenant = db.session.get(Tenant, row.tenant_id) if row.tenant_id is not None else None
         private = tenant if tenant is not None and tenant.private else None
+        stand_ins = [_stand_in(variant, *lengths) for variant in (1, 2)]
+        if None in stand_ins:
+            return None
         built = []
-        for stand_in in _STAND_INS:
+        for stand_in in stand_ins:
             try:
                 built.append(self._build(update, subscriber, stand_in, private))
             except Exception:  # the full build per row will say what is wrong with this notice
