@@ -1,14 +1,18 @@
 """Turn the incident, update and maintenance forms into the same dicts the admin API takes."""
 from __future__ import annotations
 
+import secrets
+
 from flask import request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..models import COMPONENT_STATUSES
-from ..services.playbooks import PLACEHOLDERS, filled_texts
-from ..services.validation import id_value
+from ..services.playbooks import PLACEHOLDERS, fill, placeholder_errors, placeholder_values
+from ..services.validation import ValidationError, id_value
 from .access import checkbox
 
+AUDIENCES = ("everyone", "tenants")
 VISIBILITY_LABELS = {"public": _l("Public"), "tenants": _l("Tenants only"), "drill": _l("Drill (admins and test audience)")}
 
 
@@ -52,18 +56,74 @@ def update_data(form=None) -> dict:
             "deliver_notifications": checkbox("deliver_notifications")}
 
 
-def form_from_template(template, args) -> dict:
-    """The new-incident form as a playbook fills it (values typed next to the playbook win)."""
-    values = {k: (args.get(k) or "").strip()[:500] for k in PLACEHOLDERS}
-    texts = filled_texts(template, values)
-    en = texts.get("en", {})
-    zh = texts.get("zh_Hans", {})
-    form = {"name": en.get("title", ""), "body": en.get("body", ""), "name_zh_Hans": zh.get("title", ""),
-            "body_zh_Hans": zh.get("body", ""), "impact": template.impact, "status": template.status,
-            "visibility": "public", "deliver_notifications": "on"}
+def new_post_token() -> str:
+    """The one-time token a form that posts an incident or an update carries (see services/idempotency.py)."""
+    return secrets.token_urlsafe(24)
+
+
+def audience_of(form) -> str | None:
+    """"everyone" or "tenants" as the operator chose it; None when nothing was chosen.
+
+    Forms that predate the choice (and scripts) that name tenants mean those tenants.
+    """
+    chosen = form.get("audience")
+    if chosen in AUDIENCES:
+        return chosen
+    if chosen is None and form.getlist("tenant_slugs"):
+        return "tenants"
+    return None
+
+
+def check_audience(form) -> None:
+    """The audience is an explicit choice: nobody reaches everyone by leaving the tenant boxes empty."""
+    audience = audience_of(form)
+    if audience is None:
+        raise ValidationError({"audience": _("Choose who this is for: everyone, or only the tenants you tick.")})
+    if audience == "tenants" and not form.getlist("tenant_slugs"):
+        raise ValidationError({"tenant_slugs": _("Tick at least one tenant, or choose everyone.")})
+    if audience == "everyone" and form.getlist("tenant_slugs"):
+        raise ValidationError({"tenant_slugs": _("You chose everyone but ticked tenants: untick them, "
+                                                 "or choose the named tenants.")})
+
+
+def incident_form_values(form) -> "FormValues":
+    """What the operator has typed so far, as a FormValues (several tenants stay a list)."""
+    out = FormValues()
+    for key in form.keys():
+        values = form.getlist(key)
+        out[key] = values if key == "tenant_slugs" else values[-1]
+    return out
+
+
+def apply_playbook(template, typed, *, now, zone: str) -> tuple["FormValues", dict]:
+    """The new-incident form with the playbook applied, and the placeholder errors.
+
+    What the operator already typed stays (title, message, audience, tenants,
+    component statuses); the playbook fills what is empty, sets impact and
+    status and adds its usual components. Required placeholders without a
+    value and an ETA that has passed leave the texts unfilled, with errors.
+    """
+    form = FormValues(typed)
+    form.setdefault("deliver_notifications", "on")
+    typed_values = {k: (typed.get(k) or "").strip()[:500] for k in PLACEHOLDERS}
+    values = placeholder_values(template, typed_values)
+    form.update(values)
+    errors = placeholder_errors(template, values, now=now, zone=zone)
+    form["impact"], form["status"] = template.impact, template.status
     for cid in template.component_ids or []:
-        form[f"component_{cid}"] = "partial_outage" if template.impact in ("major", "critical") else "degraded_performance"
-    return form
+        if not form.get(f"component_{cid}"):
+            form[f"component_{cid}"] = ("partial_outage" if template.impact in ("major", "critical")
+                                        else "degraded_performance")
+    if errors:
+        return form, errors
+    optional = set(template.optional_placeholders or [])
+    usable = {k: v for k, v in values.items() if v or k in optional}
+    texts = template.texts or {}
+    for field, locale, part in (("name", "en", "title"), ("body", "en", "body"),
+                                ("name_zh_Hans", "zh_Hans", "title"), ("body_zh_Hans", "zh_Hans", "body")):
+        if not (form.get(field) or "").strip():
+            form[field] = fill(texts.get(locale, {}).get(part, ""), usable)
+    return form, {}
 
 
 class FormValues(dict):

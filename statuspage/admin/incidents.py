@@ -1,22 +1,26 @@
 """Incidents: list, open (from a playbook), preview, post updates, publish drafts, postmortems."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..models import CLOSED_STATUSES, COMPONENT_STATUSES, IMPACTS, VISIBILITIES, Incident, Playbook
+from ..models import CLOSED_STATUSES, COMPONENT_STATUSES, IMPACTS, VISIBILITIES, Incident, Playbook, utcnow
 from ..services import incidents as service
 from ..services import lookup
+from ..services.audience import AudienceSummary, audience_summary
 from ..services.catalog import live_components, live_tenants
 from ..services.delivery_log import incident_deliveries
-from ..services.playbooks import PLACEHOLDERS, live_templates
+from ..services.idempotency import AlreadyPosted
+from ..services.playbooks import PLACEHOLDER_LABELS, PLACEHOLDERS, live_templates, placeholders_used
 from ..services.previews import build_preview, send_test
 from ..services.staleness import stale_incident_ids
 from ..services.validation import ValidationError
 from ..templating import IMPACT_LABELS, INCIDENT_STATUS_LABELS
 from . import bp
 from .access import acting, get_or_404, require_role, role_required
-from .incident_forms import VISIBILITY_LABELS, FormValues, form_from_template, incident_data, update_data
+from .incident_forms import (
+    VISIBILITY_LABELS, FormValues, apply_playbook, audience_of, check_audience, incident_data, incident_form_values,
+    new_post_token, update_data)
 
 
 def _choices(kind: str = "incident") -> dict:
@@ -24,7 +28,7 @@ def _choices(kind: str = "incident") -> dict:
             "statuses": service.statuses_for(kind), "impact_labels": IMPACT_LABELS,
             "status_labels": INCIDENT_STATUS_LABELS, "visibility_labels": VISIBILITY_LABELS,
             "visibilities": VISIBILITIES, "component_statuses": COMPONENT_STATUSES, "templates": live_templates(),
-            "placeholders": PLACEHOLDERS}
+            "placeholders": PLACEHOLDERS, "placeholder_labels": PLACEHOLDER_LABELS}
 
 
 @bp.get("/incidents")
@@ -39,30 +43,91 @@ def incident_list():
 @role_required("viewer")
 def incident_new():
     if request.method == "GET":
-        form = FormValues(visibility="public", impact="minor", status="investigating", deliver_notifications="on")
+        form = FormValues(impact="minor", status="investigating", deliver_notifications="on",
+                          post_token=new_post_token())
         template = lookup.find(Playbook, request.args.get("template"))
-        if template is not None:
-            form = FormValues(form_from_template(template, request.args))
-        return render_template("admin/incident_new.html", form=form, errors={}, preview=None,
-                               chosen_template=template, **_choices())
+        if template is None:
+            return _new_page(form)
+        form, errors = apply_playbook(template, FormValues(form, **_typed_placeholders(request.args)),
+                                      now=utcnow(), zone=_site_zone())
+        return _new_page(form, errors, template=template, status=422 if errors else 200)
     require_role("responder")
-    data = incident_data()
     action = request.form.get("action", "post")
+    typed = incident_form_values(request.form)
+    typed.setdefault("post_token", new_post_token())
+    if action == "apply":
+        template = lookup.find(Playbook, request.form.get("template"))
+        if template is None:
+            return _new_page(typed, {"template": _("Choose a playbook first.")}, status=422)
+        form, errors = apply_playbook(template, typed, now=utcnow(), zone=_site_zone())
+        return _new_page(form, errors, template=template, status=422 if errors else 200)
     try:
-        fields = service.clean_incident(data)
+        check_audience(request.form)
+        fields = service.clean_incident(incident_data())
     except ValidationError as exc:
-        return render_template("admin/incident_new.html", form=request.form, errors=exc.errors, preview=None,
-                               chosen_template=None, **_choices()), 422
+        return _new_page(typed, exc.errors, status=422)
     if action in ("preview", "test"):
+        summary = audience_summary(fields)
         preview = build_preview(fields)
         if action == "test":
             _send_test(preview, None)
-        return render_template("admin/incident_new.html", form=request.form, errors={}, preview=preview,
-                               chosen_template=None, **_choices())
+        return _new_page(typed, preview=preview, summary=summary)
     tenants = fields.pop("tenants")
-    incident = service.create_incident(**fields, tenants=tenants, actor=acting())
+    try:
+        incident = service.create_incident(**fields, tenants=tenants, actor=acting(),
+                                           post_token=request.form.get("post_token"))
+    except AlreadyPosted as exc:
+        return _already_posted(exc.incident_id)
     flash(_("Incident opened.") if not incident.draft else _("Draft saved. Nothing was published or sent."), "info")
     return redirect(url_for("admin.incident_detail", incident_id=incident.id))
+
+
+def _new_page(form, errors=None, *, template=None, preview=None, summary=None, status=200):
+    if summary is None and not errors:
+        summary = _summary_of(form)
+    chosen = template or lookup.find(Playbook, form.get("template"))
+    return render_template("admin/incident_new.html", form=form, errors=errors or {}, preview=preview,
+                           chosen_template=chosen, summary=summary,
+                           required_placeholders=_required_placeholders(chosen), **_choices()), status
+
+
+def _summary_of(form) -> AudienceSummary | None:
+    """The one-line audience summary for what the form holds, once the audience is chosen."""
+    if audience_of(form) is None:
+        return None
+    data = incident_data(form)
+    try:
+        check_audience(form)
+        fields = {"visibility": data["visibility"], "draft": data["draft"],
+                  "deliver_notifications": data["deliver_notifications"],
+                  "tenants": service.tenants_by_slug(data["tenant_slugs"]),
+                  "components": service.clean_component_statuses(data)}
+    except ValidationError:
+        return None
+    return audience_summary(fields)
+
+
+def _required_placeholders(template) -> set:
+    if template is None:
+        return set()
+    return set(placeholders_used(template)) - set(template.optional_placeholders or [])
+
+
+def _typed_placeholders(args) -> dict:
+    return {k: args.get(k, "") for k in PLACEHOLDERS if args.get(k)}
+
+
+def _site_zone() -> str:
+    return current_app.config.get("SITE_TIME_ZONE") or "UTC"
+
+
+def _already_posted(incident_id) -> object:
+    """A resubmitted form (Back + Post, a second tab, a double click, a retry): show what it posted."""
+    flash(_("Already posted: this form was sent before, so nothing was posted or sent again. "
+            "Here is what it posted."), "info")
+    if incident_id is None:
+        return redirect(url_for("admin.incident_list"))
+    return redirect(url_for("admin.incident_detail", incident_id=incident_id))
 
 
 def _send_test(preview: dict, incident_id) -> None:
@@ -82,7 +147,7 @@ def _detail(incident, errors=None, preview=None, form=None, conflicts=None, stat
 
 def _update_form_defaults(incident) -> FormValues:
     """The update form starts from where the incident is: its status and each affected component's status."""
-    form = FormValues(status=incident.status, deliver_notifications="on")
+    form = FormValues(status=incident.status, deliver_notifications="on", post_token=new_post_token())
     form.update({f"component_{a.component_id}": a.status for a in incident.affected})
     return form
 
@@ -113,9 +178,12 @@ def incident_post_update(incident_id):
             "confirm_resolve": _("Other open incidents still affect some of these components. Tick the box to "
                                  "resolve anyway; those components keep the worst status of the other incidents.")},
             status=409)
-    service.post_update(incident, fields["status"], fields["body"], fields["components"],
-                        fields["deliver_notifications"], body_translations=fields["body_translations"],
-                        actor=acting())
+    try:
+        service.post_update(incident, fields["status"], fields["body"], fields["components"],
+                            fields["deliver_notifications"], body_translations=fields["body_translations"],
+                            actor=acting(), post_token=request.form.get("post_token"))
+    except AlreadyPosted as exc:
+        return _already_posted(exc.incident_id)
     flash(_("Update posted."), "info")
     return redirect(url_for("admin.incident_detail", incident_id=incident.id))
 

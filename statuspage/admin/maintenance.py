@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from ..models import VISIBILITIES
 from ..services import incidents as service
 from ..services.catalog import live_components, live_tenants
+from ..services.idempotency import AlreadyPosted
 from ..services.maintenance import parse_window
 from ..services.validation import ValidationError
 from . import bp
 from .access import acting, checkbox, role_required
-from .incident_forms import VISIBILITY_LABELS, FormValues, incident_data
+from .incident_forms import VISIBILITY_LABELS, FormValues, incident_data, new_post_token
 
 COMMON_ZONES = ("UTC", "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo", "Europe/London",
                 "Europe/Berlin", "America/New_York", "America/Chicago", "America/Los_Angeles", "Australia/Sydney")
@@ -43,7 +44,8 @@ def _form_page(form, errors, status=200):
 def maintenance_new():
     if request.method == "GET":
         return _form_page(FormValues(time_zone=_zones()[0], deliver_notifications="on", notify_on_start="on",
-                                     notify_on_complete="on", auto_transition="on", visibility="public"), {})
+                                     notify_on_complete="on", auto_transition="on", visibility="public",
+                                     post_token=new_post_token()), {})
     data = incident_data()
     data["status"] = "scheduled"
     data["impact"] = "none"
@@ -56,9 +58,15 @@ def maintenance_new():
     except ValidationError as exc:
         return _form_page(request.form, exc.errors, 422)
     tenants = fields.pop("tenants")
-    incident = service.create_incident(
-        **fields, tenants=tenants, kind="maintenance", actor=acting(),
-        scheduled_for=start, scheduled_until=end, notify_on_start=checkbox("notify_on_start"),
-        notify_on_complete=checkbox("notify_on_complete"), auto_transition=checkbox("auto_transition"))
+    try:
+        incident = service.create_incident(
+            **fields, tenants=tenants, kind="maintenance", actor=acting(), post_token=request.form.get("post_token"),
+            scheduled_for=start, scheduled_until=end, notify_on_start=checkbox("notify_on_start"),
+            notify_on_complete=checkbox("notify_on_complete"), auto_transition=checkbox("auto_transition"))
+    except AlreadyPosted as exc:
+        flash(_("Already posted: this form was sent before, so nothing was posted or sent again. "
+                "Here is what it posted."), "info")
+        return redirect(url_for("admin.incident_detail", incident_id=exc.incident_id) if exc.incident_id
+                        else url_for("admin.maintenance_list"))
     flash(_("Maintenance scheduled."), "info")
     return redirect(url_for("admin.incident_detail", incident_id=incident.id))

@@ -4,9 +4,10 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..services.validation import ValidationError
-from .common import ApiError
+from .common import ApiError, finish_idempotent
 
 bp = Blueprint("api", __name__)
+bp.after_request(finish_idempotent)
 
 
 @bp.errorhandler(ApiError)

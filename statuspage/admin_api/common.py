@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import g, jsonify, request
+from flask import Response, g, jsonify, request
 
 from ..models import ROLE_RANK, ApiToken
+from ..services import idempotency
 from ..services.accounts import authenticate_token
 from ..services.audit import Actor
 
@@ -46,11 +47,44 @@ def require_role(role: str):
             if effective < ROLE_RANK[role]:
                 raise ApiError(403, "forbidden", f"This action needs the '{role}' role; the token has '{token.role}'.")
             g.api_token = token
+            if request.method == "POST" and "Idempotency-Key" in request.headers:
+                answer = _begin_idempotent(request.headers["Idempotency-Key"])
+                if answer is not None:
+                    return answer
             return view(*args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+def _begin_idempotent(key: str) -> Response | None:
+    """Reserve the key for this request, or answer what the first request with it answered."""
+    key = key.strip()
+    if not key or len(key) > idempotency.KEY_MAX:
+        raise ApiError(400, "bad_request", "Idempotency-Key must be 1 to 255 characters.")
+    fingerprint = idempotency.request_fingerprint(request.method, request.path, request.get_data())
+    try:
+        outcome = idempotency.begin_api_request(api_actor(), key, fingerprint)
+    except idempotency.KeyReused as exc:
+        raise ApiError(422, "idempotency_key_reused", str(exc)) from None
+    except idempotency.KeyInFlight as exc:
+        raise ApiError(409, "idempotency_key_in_flight", str(exc)) from None
+    if isinstance(outcome, idempotency.StoredAnswer):
+        resp = Response(outcome.body, status=outcome.status_code, content_type=outcome.content_type)
+        resp.headers["Idempotent-Replayed"] = "true"
+        return resp
+    g.idempotency_record = outcome
+    return None
+
+
+def finish_idempotent(resp: Response) -> Response:
+    """After a request that reserved an Idempotency-Key: keep its answer for repeats."""
+    record_id = g.pop("idempotency_record", None)
+    if record_id is not None:
+        idempotency.finish_api_request(record_id, resp.status_code, resp.get_data(as_text=True),
+                                       resp.content_type or "application/json")
+    return resp
 
 
 def api_token() -> ApiToken:

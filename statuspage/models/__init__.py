@@ -16,7 +16,8 @@ from .incident import (
     Playbook,
     incident_tenant,
 )
-from .site import Setting, SiteState
+from .idempotency import IdempotencyKey
+from .site import Setting, SiteState, TenantState
 from .subscriber import Subscriber, subscriber_component
 from .tenant import Tenant
 from .upstream import UPSTREAM_KINDS, UpstreamEntry, UpstreamFeed

@@ -143,3 +143,5 @@ class Playbook(TimestampMixin, SoftDeleteMixin, db.Model):
     # Default values for placeholders: {"hotline": "400-...", ...}
     defaults: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
     component_ids: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    # Placeholders the notice reads well without ({workaround}); every other one must have a value.
+    optional_placeholders: Mapped[list] = mapped_column(JSON, default=list, nullable=False)

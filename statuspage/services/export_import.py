@@ -111,7 +111,9 @@ def _load(data: dict) -> dict:
     for t in data.get("templates", []):
         db.session.add(Playbook(id=t["id"], name=t["name"], impact=t["impact"], status=t["status"],
                                 texts=t.get("texts", {}), defaults=t.get("defaults", {}),
-                                component_ids=t.get("component_ids", []), deleted_at=_dt(t.get("deleted_at"))))
+                                component_ids=t.get("component_ids", []),
+                                optional_placeholders=t.get("optional_placeholders", []),
+                                deleted_at=_dt(t.get("deleted_at"))))
     db.session.flush()
     tenants = {t.slug: t for t in db.session.scalars(select(Tenant))}
     for i in data.get("incidents", []):

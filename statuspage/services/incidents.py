@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import (
     ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES, COMPONENT_SEVERITY, COMPONENT_STATUSES, IMPACTS, INCIDENT_STATUSES,
     MAINTENANCE_STATUSES, VISIBILITIES, Component, Incident, IncidentComponent, IncidentUpdate, Tenant, utcnow)
-from . import audit
+from . import audit, idempotency
 from .audit import Actor
 from .fanout import fan_out_update
 from .playbooks import unfilled_placeholders
@@ -132,8 +132,13 @@ def clean_update(data: dict, incident: Incident) -> dict:
 def create_incident(*, name: str, status: str, impact: str = "minor", body: str = "", components: dict | None = None,
                     tenants=(), visibility: str = "public", draft: bool = False, deliver_notifications: bool = True,
                     name_translations: dict | None = None, body_translations: dict | None = None,
-                    kind: str = "incident", actor: Actor, commit: bool = True, **window) -> Incident:
-    """Open an incident (or schedule a maintenance) with its first update; the acting user owns it."""
+                    kind: str = "incident", actor: Actor, commit: bool = True, post_token: str | None = None,
+                    **window) -> Incident:
+    """Open an incident (or schedule a maintenance) with its first update; the acting user owns it.
+
+    `post_token` is the form's one-time token: a second post with it raises AlreadyPosted and changes nothing.
+    """
+    token = idempotency.claim_form_token(post_token, actor=actor)
     incident = Incident(kind=kind, name=name, status=statuses_for(kind)[0], impact=impact, visibility=visibility,
                         draft=draft, name_translations=name_translations or {},
                         owner_id=actor.user_id, started_at=utcnow(), **window)
@@ -144,6 +149,8 @@ def create_incident(*, name: str, status: str, impact: str = "minor", body: str 
     for cid, st in (components or {}).items():
         incident.affected.append(IncidentComponent(component_id=cid, status=st or _default_component_status(kind, impact)))
     db.session.flush()
+    if token is not None:
+        token.incident_id = incident.id
     post_update(incident, status, body or _("We are investigating this issue."), components or {},
                 deliver_notifications, body_translations=body_translations, actor=actor, commit=False, audit_it=False)
     audit.record("create", incident.kind, incident.id, actor=actor, after=incident_dict(incident),
@@ -162,8 +169,15 @@ def _default_component_status(kind: str, impact: str) -> str:
 
 def post_update(incident: Incident, status: str, body: str, component_statuses: dict | None = None,
                 deliver_notifications: bool = True, *, body_translations: dict | None = None, actor: Actor,
-                commit: bool = True, audit_it: bool = True, now: datetime | None = None) -> IncidentUpdate:
-    """Add a timeline entry by `actor`, move component statuses, and fan out the notice when it should go out."""
+                commit: bool = True, audit_it: bool = True, now: datetime | None = None,
+                post_token: str | None = None) -> IncidentUpdate:
+    """Add a timeline entry by `actor`, move component statuses, and fan out the notice when it should go out.
+
+    `post_token` is the form's one-time token: a second post with it raises AlreadyPosted and changes nothing.
+    """
+    token = idempotency.claim_form_token(post_token, actor=actor)
+    if token is not None:
+        token.incident_id = incident.id
     now = now or utcnow()
     before = incident_dict(incident, with_updates=False) if audit_it else None
     changes = _apply_component_statuses(incident, component_statuses or {}, status)

@@ -59,7 +59,7 @@ def incident_dict(i: Incident, with_updates: bool = True) -> dict:
 def template_dict(t: Playbook) -> dict:
     return {"id": t.id, "name": t.name, "impact": t.impact, "status": t.status, "texts": dict(t.texts or {}),
             "defaults": dict(t.defaults or {}), "component_ids": list(t.component_ids or []),
-            "deleted_at": _ts(t.deleted_at)}
+            "optional_placeholders": list(t.optional_placeholders or []), "deleted_at": _ts(t.deleted_at)}
 
 
 def subscriber_dict(s: Subscriber) -> dict:

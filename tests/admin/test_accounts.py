@@ -36,7 +36,7 @@ def test_admin_pages_need_a_signed_in_user(client, app):
 def test_viewer_cannot_post_an_incident(client, db, login):
     login("viewer")
     resp = client.post("/admin/incidents/new", data={"name": "X", "status": "investigating", "impact": "minor",
-                                                     "visibility": "public", "action": "post"})
+                                                     "visibility": "public", "audience": "everyone", "action": "post"})
     assert resp.status_code == 403
     from statuspage.models import Incident
     assert db.session.query(Incident).count() == 0

@@ -28,7 +28,7 @@ def test_incident_form_without_csrf_token_is_refused(client, db):
     token = csrf_token(client.get("/admin/login").get_data(as_text=True))
     client.post("/admin/login", data={"email": "a@example.com", "password": PASSWORD, "csrf_token": token})
     data = {"name": "Withdrawals failing", "status": "investigating", "impact": "major", "body": "Looking.",
-            "visibility": "public", "action": "post"}
+            "visibility": "public", "audience": "everyone", "action": "post"}
     assert client.post("/admin/incidents/new", data=data).status_code == 400
     assert client.post("/admin/incidents/new", data={**data, "csrf_token": "forged"}).status_code == 400
     assert db.session.query(Incident).count() == 0

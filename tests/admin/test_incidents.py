@@ -1,15 +1,21 @@
 """Opening, previewing, updating and resolving incidents from the admin UI."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from statuspage.models import AuditEntry, Component, Delivery, Incident, Playbook
 from statuspage.services.playbooks import DEMO_NAME, ensure_demo_templates
 from tests.factories import gen_component, gen_incident, gen_subscriber, gen_tenant
 
 
+def _tomorrow_at_six() -> str:
+    return (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%d 18:00")
+
+
 def _form(**kw):
     data = {"name": "Withdrawals failing", "status": "investigating", "impact": "major",
             "body": "Withdrawals fail. Call 400-1.", "visibility": "public", "deliver_notifications": "on",
-            "action": "post"}
+            "audience": "everyone", "action": "post"}
     data.update(kw)
     return data
 
@@ -19,12 +25,12 @@ def test_playbook_fills_the_form_with_placeholders_in_both_languages(client, db,
     db.session.commit()
     login("responder")
     html = client.get(f"/admin/incidents/new?template={template.id}&hotline=400-123-4567"
-                      f"&support_email=help%40crm.example").get_data(as_text=True)
+                      f"&eta={_tomorrow_at_six()}").get_data(as_text=True)
     assert "Withdrawal requests in the CRM are failing" in html
-    assert "400-123-4567" in html and "help@crm.example" in html
+    assert "400-123-4567" in html and _tomorrow_at_six() in html
     assert "CRM 出金申请失败" in html
     # An empty placeholder falls back to the playbook's default.
-    assert "18:00 UTC" in html
+    assert "support@example.com" in html
     body = html.split('id="f-body"')[1].split("</textarea>")[0]
     assert "{hotline}" not in body and "400-123-4567" in body
 
@@ -43,7 +49,8 @@ def test_posting_an_incident_moves_components_and_records_it(client, db, login):
     db.session.commit()
     user = login("responder")
     resp = client.post("/admin/incidents/new", data=_form(**{f"component_{api.id}": "major_outage",
-                                                            "tenant_slugs": "acme", "body_zh_Hans": "出金失败"}))
+                                                            "tenant_slugs": "acme", "audience": "tenants",
+                                                            "body_zh_Hans": "出金失败"}))
     assert resp.status_code == 302
     incident = db.session.query(Incident).one()
     assert incident.owner_id == user.id
@@ -74,7 +81,7 @@ def test_preview_shows_the_page_entry_and_recipient_counts_without_saving(client
     gen_subscriber("+14155550100", channel="sms", tenant=acme)
     db.session.commit()
     login("responder")
-    resp = client.post("/admin/incidents/new", data=_form(action="preview", tenant_slugs="acme",
+    resp = client.post("/admin/incidents/new", data=_form(action="preview", tenant_slugs="acme", audience="tenants",
                                                           **{f"component_{comp.id}": "partial_outage"}))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
@@ -178,7 +185,7 @@ def test_optional_placeholder_left_empty_on_purpose_fills_as_nothing(client, db,
     template = ensure_demo_templates()
     db.session.commit()
     login("responder")
-    html = client.get(f"/admin/incidents/new?template={template.id}").get_data(as_text=True)
+    html = client.get(f"/admin/incidents/new?template={template.id}&eta={_tomorrow_at_six()}").get_data(as_text=True)
     body = html.split('id="f-body"')[1].split("</textarea>")[0]
     assert "{workaround}" not in body and "400-820-8820" in body
 

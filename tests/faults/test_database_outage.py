@@ -61,7 +61,7 @@ def test_database_lost_during_fan_out_gives_a_clear_error_and_no_half_written_in
             "body": "Call the hotline.", "deliver_notifications": True}
     if via == "admin form":
         assert client.post("/admin/login", data={"email": "admin@example.com", "password": PASSWORD}).status_code == 302
-        form = {**body, "visibility": "public", "deliver_notifications": "on", "action": "post"}
+        form = {**body, "visibility": "public", "audience": "everyone", "deliver_notifications": "on", "action": "post"}
         post = lambda: client.post("/admin/incidents/new", data=form)  # noqa: E731
     else:
         post = lambda: client.post("/api/admin/v1/incidents", json=body, headers=headers)  # noqa: E731
