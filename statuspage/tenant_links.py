@@ -17,12 +17,13 @@ from .models import Subscriber
 _SALT = "statuspage.notice-link"
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+def _serializer(tenant) -> URLSafeSerializer:
+    # The tenant's own secret is part of the key: a purged tenant's links open no other tenant.
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"{_SALT}:{tenant.access_secret}")
 
 
 def subscriber_link_token(tenant, subscriber) -> str:
-    return _serializer().dumps([tenant.id, tenant.access_version or 1, subscriber.id, subscriber.token[:8]])
+    return _serializer(tenant).dumps([tenant.id, tenant.access_version or 1, subscriber.id, subscriber.token[:8]])
 
 
 def link_subscriber(tenant, token: str | None) -> Subscriber | None:
@@ -30,7 +31,7 @@ def link_subscriber(tenant, token: str | None) -> Subscriber | None:
     if not token or len(token) > 300:
         return None
     try:
-        data = _serializer().loads(token)
+        data = _serializer(tenant).loads(token)
     except BadSignature:
         return None
     if not (isinstance(data, list) and len(data) == 4 and data[0] == tenant.id

@@ -17,6 +17,7 @@ from .incident import (
     incident_tenant,
 )
 from .idempotency import IdempotencyKey
+from .inbound import InboundMessage
 from .site import Setting, SiteState, TenantState
 from .subscriber import Subscriber, subscriber_component
 from .tenant import Tenant

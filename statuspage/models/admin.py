@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..crypto import EncryptedString
 from ..extensions import db
 from .base import SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow
 
@@ -25,7 +26,14 @@ class AdminUser(UserMixin, TimestampMixin, SoftDeleteMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(16), default="en", nullable=False)
     # Part of the session identity: bumping it logs the user out everywhere.
     session_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
-    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString(255), nullable=True)
+    # Second-factor guard: the seed being enrolled (until a code confirms it), the last time-step
+    # accepted (a code works once), failures since the last success and the lockout they earned.
+    totp_pending_secret: Mapped[str | None] = mapped_column(EncryptedString(255), nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    totp_failures: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    totp_last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    totp_locked: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     recovery_codes: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
     # Unused: mapped only so the models keep matching the migrations.
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..crypto import EncryptedString
 from ..extensions import db
 from .base import SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow
 
@@ -47,7 +48,7 @@ class Subscriber(TimestampMixin, SoftDeleteMixin, db.Model):
     confirm_code_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
     confirm_attempts: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     confirm_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    webhook_secret: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    webhook_secret: Mapped[str | None] = mapped_column(EncryptedString(255), nullable=True)
     source: Mapped[str] = mapped_column(String(16), default="web", nullable=False)
 
     tenant: Mapped["Tenant | None"] = relationship()  # noqa: F821

@@ -1,9 +1,14 @@
 """Finding a tenant by its slug, and signed access links for private tenant pages.
 
-A link carries the tenant id and its `access_version`; rotating bumps the
-version, so every link (and cookie) issued before stops working at once.
+A link carries the tenant id and its `access_version` and is signed with a
+key that includes the tenant's random `access_secret`; rotating bumps the
+version and draws a new secret, so every link (and cookie) issued before stops
+working at once, and no other tenant (not one created after a purge) ever
+accepts it.
 """
 from __future__ import annotations
+
+import secrets
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -46,12 +51,12 @@ def public_tenants() -> list[Tenant]:
     return list(db.session.scalars(
         select(Tenant).where(Tenant.private.is_(False), Tenant.deleted_at.is_(None)).order_by(Tenant.slug)))
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+def _serializer(tenant: Tenant) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=f"{_SALT}:{tenant.access_secret}")
 
 
 def access_token(tenant: Tenant) -> str:
-    return _serializer().dumps({"t": tenant.id, "v": tenant.access_version or 1})
+    return _serializer(tenant).dumps({"t": tenant.id, "v": tenant.access_version or 1})
 
 
 def access_url(tenant: Tenant) -> str:
@@ -64,7 +69,7 @@ def verify_access(tenant: Tenant, token: str | None) -> bool:
     if not token or len(token) > 500:
         return False
     try:
-        data = _serializer().loads(token)
+        data = _serializer(tenant).loads(token)
     except BadSignature:
         return False
     return (isinstance(data, dict) and data.get("t") == tenant.id
@@ -79,6 +84,7 @@ def verify_subscriber_link(tenant: Tenant, token: str | None) -> bool:
 def rotate_access(tenant: Tenant) -> str:
     """Invalidate every earlier link (notices' signed links too); return the new one. The caller commits."""
     tenant.access_version = (tenant.access_version or 1) + 1
+    tenant.access_secret = secrets.token_hex(16)
     return access_url(tenant)
 
 
