@@ -214,6 +214,10 @@ def test_a_main_page_subscriber_hears_from_the_site(app, db, smtp_sink):  # noqa
     assert "subscribed to Acme Status" in msg.get_body(("plain",)).get_content()
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert f"<http://status.test/unsubscribe/{sub.token}>" in msg["List-Unsubscribe"]
+    # Written as is: an RFC 2047 encoded-word in a URL header is not a link to any client.
+    raw = received["data"]
+    assert f"\r\n <mailto:status@status.test?subject=unsubscribe%20{sub.token}>\r\n".encode() in raw
+    assert b"=?utf-8?q?=3Cmailto" not in raw
 
 
 def test_a_confirmation_started_on_a_tenants_page_comes_from_the_tenant(app, db, client, smtp_sink):  # noqa: F811

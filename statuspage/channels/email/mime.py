@@ -14,7 +14,21 @@ from email.utils import formatdate, parseaddr
 
 # RFC 5322 2.1.1: 998 octets a line, without CRLF.
 MAX_LINE_OCTETS = 998
-_POLICY = policy.SMTP.clone(max_line_length=78)
+# Headers that hold URLs or message ids: folding them the usual way turns a long unbreakable
+# token (List-Unsubscribe's mailto) into RFC 2047 encoded-words, which no client reads as a
+# link. They are written as given, one item a line (each well under 998 octets).
+_VERBATIM = frozenset({"list-unsubscribe", "list-unsubscribe-post", "message-id", "in-reply-to", "references"})
+
+
+class _SmtpPolicy(policy.EmailPolicy):
+    def fold_binary(self, name, value):
+        if name.lower() not in _VERBATIM:
+            return super().fold_binary(name, value)
+        items = [item.strip() for item in " ".join(str(value).split()).split(", ")]
+        return (f"{name}: " + f",{self.linesep} ".join(items) + self.linesep).encode("ascii")
+
+
+_POLICY = _SmtpPolicy(linesep="\r\n", max_line_length=78)
 
 
 class MessageDefect(ValueError):
