@@ -59,6 +59,8 @@ class Notice:
     # The what-to-do line (a hotline, or the body's short first paragraph), and the rest of the body.
     action_text: str
     action_html: str
+    # The what-to-do line names a hotline or a phone number (else it is the body's short first paragraph).
+    action_is_hotline: bool
     detail_text: str
     detail_html: str
     incident_url: str
@@ -135,8 +137,8 @@ def _is_action(line: str) -> bool:
     return bool(_ACTION_WORDS.match(line)) or bool(phone_spans(line))
 
 
-def split_action(body: str) -> tuple[str, str]:
-    """(what to do, the rest) of a Markdown body.
+def split_action(body: str) -> tuple[str, str, bool]:
+    """(what to do, the rest, whether it names a hotline) of a Markdown body.
 
     What to do: a line that starts with a hotline or names a phone number,
     else the first paragraph when it is short. A long line keeps only its
@@ -144,23 +146,23 @@ def split_action(body: str) -> tuple[str, str]:
     """
     body = (body or "").strip()
     if not body:
-        return "", ""
+        return "", "", False
     lines = body.splitlines()
     for i, line in enumerate(lines):
         if line.strip() and _is_action(line):
             if len(line) <= ACTION_MAX:
-                return line.strip(), "\n".join(lines[:i] + lines[i + 1:]).strip()
+                return line.strip(), "\n".join(lines[:i] + lines[i + 1:]).strip(), True
             sentences = [s for s in _SENTENCE_END.split(line) if s]
             picked = [s for s in sentences if _is_action(s)]
             if picked and sum(len(s) for s in picked) <= ACTION_MAX:
                 rest = [s for s in sentences if s not in picked]
                 lines[i] = " ".join(rest)
-                return " ".join(p.strip() for p in picked), "\n".join(lines).strip()
+                return " ".join(p.strip() for p in picked), "\n".join(lines).strip(), True
             break
     first, _, rest = body.partition("\n\n")
     if len(first) <= ACTION_MAX:
-        return first.strip(), rest.strip()
-    return "", body
+        return first.strip(), rest.strip(), False
+    return "", body, False
 
 
 def notice_for(incident, update, locale: str = "en", subscriber=None, token: str | None = None,
@@ -178,7 +180,7 @@ def notice_for(incident, update, locale: str = "en", subscriber=None, token: str
         subscriber_ref = subscriber_ref or str(subscriber.id)
         if link_token is None and tenant is not None and tenant.private:
             link_token = subscriber_link_token(tenant, subscriber)
-    action, detail = split_action(body)
+    action, detail, hotline = split_action(body)
     message_id, thread_id = thread_ids(incident, update, subscriber_ref or "preview")
     status = update.status
     return Notice(
@@ -195,6 +197,7 @@ def notice_for(incident, update, locale: str = "en", subscriber=None, token: str
         body_html=render_markdown(body),
         action_text=markdown_to_text(action),
         action_html=render_markdown(action) if action else Markup(""),
+        action_is_hotline=hotline,
         detail_text=markdown_to_text(detail),
         detail_html=render_markdown(detail) if detail else Markup(""),
         incident_url=incident_url(incident, tenant, link_token),
