@@ -229,15 +229,21 @@ def reference_smtp(app, update_id: int, n: int) -> tuple[float, dict]:
     from statuspage.delivery.prepared import PreparedEmails
     from statuspage.delivery.worker import EMAIL_ROWS, _d
     from statuspage.extensions import db
+    from statuspage.models import Delivery
+    from statuspage.notices import delivery_message
 
     queue_rows(app, update_id, "email", n)
     with app.app_context():
         prepared = PreparedEmails(app, EmailChannel(app))
         rows = db.session.execute(EMAIL_ROWS.order_by(_d.c.id).limit(n)).all()
         messages = []
+        full = 0
         for row in rows:
             built = prepared.bytes_for(row)
-            assert built is not None, "the bench notice must take prepared bytes"
+            if built is None:  # as the engine does: ids of a digit or two collide with other digits in the message
+                delivery = db.session.get(Delivery, row.id)
+                built = prepared.channel.prepare(delivery, delivery_message(delivery))
+                full += 1
             messages.append((row.recipient, built[1]))
         db.session.remove()
     sink = FastSink()
@@ -249,7 +255,8 @@ def reference_smtp(app, update_id: int, n: int) -> tuple[float, dict]:
     conn.quit()
     count, first, last = sink.stop()
     return round(len(messages) / elapsed, 1), {"messages": len(messages), "accepted": count,
-                                                 "bytes_each": len(messages[0][1]), "seconds": round(elapsed, 2)}
+                                                 "bytes_each": len(messages[0][1]), "seconds": round(elapsed, 2),
+                                                 "built_in_full": full}
 
 
 def _post_incident(base: str, token: str, slug: str) -> float:

@@ -49,7 +49,8 @@ class LeaseKeeper:
         # What the run did, by outcome ("sent", "retry", "failed", "suppressed", "released"), counted once
         # recorded; "sent_late" is a send a status callback finished first, "lost_lease" a row taken over.
         self.counts: Counter = Counter()
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # guards `pending`
+        self.write_lock = threading.Lock()  # one writer at a time (the heartbeat or the worker)
         self.stopping = threading.Event()
         self.thread: threading.Thread | None = None
 
@@ -67,9 +68,10 @@ class LeaseKeeper:
     def _beat(self) -> None:
         interval = self.lease_seconds / 3
         next_renewal = time.monotonic() + interval
-        while not self.stopping.wait(min(interval, max(0.02, self.record_seconds or interval))):
+        while not self.stopping.wait(min(interval, 0.05)):
             now = time.monotonic()
-            if self.pending_since is not None and now - self.pending_since >= self.record_seconds:
+            since = self.pending_since
+            if since is not None and (now - since >= self.record_seconds or len(self.pending) >= self.record_every):
                 self._try_flush()
             if now >= next_renewal:
                 next_renewal = now + interval
@@ -87,13 +89,13 @@ class LeaseKeeper:
 
     # -- outcomes ----------------------------------------------------------
     def add(self, outcome: Outcome, count_as: str) -> None:
+        """Queue an outcome; the heartbeat thread writes it within record_ms (the sender does not wait)."""
         with self.lock:
             if not self.pending:
                 self.pending_since = time.monotonic()
             self.pending.append((outcome, count_as))
-            due = len(self.pending) >= self.record_every or \
-                time.monotonic() - (self.pending_since or 0) >= self.record_seconds
-        if due:
+            backlog = len(self.pending) >= 4 * self.record_every
+        if backlog or self.thread is None:  # the writer fell behind (or there is none): write here
             self.flush()
 
     def flush(self) -> None:
@@ -115,14 +117,19 @@ class LeaseKeeper:
             log.warning("recording outcomes for %s failed; will retry", self.worker_id, exc_info=True)
 
     def _flush_once(self) -> None:
-        with self.lock:
-            if not self.pending:
+        with self.write_lock:
+            with self.lock:
+                batch, self.pending, self.pending_since = self.pending, [], None
+            if not batch:
                 return
-            batch = self.pending
-            with self.engine.begin() as conn:
-                done = outbox.record_outcomes(conn, self.worker_id, [o for o, _ in batch])
-            self.pending = []
-            self.pending_since = None
+            try:
+                with self.engine.begin() as conn:
+                    done = outbox.record_outcomes(conn, self.worker_id, [o for o, _ in batch])
+            except Exception:
+                with self.lock:  # keep them for the next try, oldest first
+                    self.pending = batch + self.pending
+                    self.pending_since = time.monotonic()
+                raise
             for outcome, count_as in batch:
                 if outcome.id in done:
                     self.counts[count_as] += 1

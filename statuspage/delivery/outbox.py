@@ -73,9 +73,9 @@ def enqueue_message(kind: str, channel: str, recipient: str, subject: str, text:
     return row
 
 
-def _ts(value: datetime):
-    """Bind a timestamp for raw SQL the way UTCDateTime stores it."""
-    return value.replace(tzinfo=None) if db.engine.dialect.name == "sqlite" else value
+def _ts(value: datetime, dialect: str | None = None):
+    """Bind a timestamp for raw SQL the way UTCDateTime stores it (`dialect`: outside an app context)."""
+    return value.replace(tzinfo=None) if (dialect or db.engine.dialect.name) == "sqlite" else value
 
 
 # A row is due: queued and its time has come, or being sent under a lease that ran out (its worker died).
@@ -128,7 +128,7 @@ def renew_leases(conn, worker_id: str, lease_seconds: float) -> int:
     result = conn.execute(text("""
         UPDATE delivery SET lease_until = :lease
         WHERE claimed_by = :worker AND status = 'sending' AND lease_until IS NOT NULL"""),
-        {"worker": worker_id, "lease": _ts(now + timedelta(seconds=lease_seconds))})
+        {"worker": worker_id, "lease": _ts(now + timedelta(seconds=lease_seconds), conn.dialect.name)})
     return result.rowcount or 0
 
 
@@ -159,7 +159,8 @@ def record_outcomes(conn, worker_id: str, outcomes: list[Outcome]) -> set[int]:
     if not outcomes:
         return set()
     now = utcnow()
-    postgres = db.engine.dialect.name == "postgresql"
+    dialect = conn.dialect.name
+    postgres = dialect == "postgresql"
     assignments = """status = v.status, provider_id = COALESCE(v.pid, {t}.provider_id),
         last_error = CASE WHEN v.status IN ('queued', 'failed', 'suppressed') THEN COALESCE(v.err, {t}.last_error)
                           ELSE NULL END,
@@ -167,7 +168,7 @@ def record_outcomes(conn, worker_id: str, outcomes: list[Outcome]) -> set[int]:
         sent_at = CASE WHEN v.status IN ('sent', 'logged') THEN :now ELSE {t}.sent_at END,
         channel = COALESCE(v.channel, {t}.channel), payload = COALESCE(v.payload, {t}.payload),
         attempts = {t}.attempts + v.delta, lease_until = NULL, updated_at = :now"""
-    params: dict = {"worker": worker_id, "now": _ts(now)}
+    params: dict = {"worker": worker_id, "now": _ts(now, dialect)}
     if postgres:
         # Arrays, not a VALUES list: one plan whatever the batch size, seven parameters in all.
         params.update(ids=[o.id for o in outcomes], statuses=[o.status for o in outcomes],
@@ -187,7 +188,7 @@ def record_outcomes(conn, worker_id: str, outcomes: list[Outcome]) -> set[int]:
         for i, o in enumerate(outcomes):
             rows.append(f"(:i{i}, :s{i}, :p{i}, :e{i}, :n{i}, :c{i}, :y{i}, :d{i})")
             params.update({f"i{i}": o.id, f"s{i}": o.status, f"p{i}": o.provider_id, f"e{i}": _cut(o.error),
-                           f"n{i}": _ts(o.next_at) if o.next_at else None, f"c{i}": o.channel,
+                           f"n{i}": _ts(o.next_at, dialect) if o.next_at else None, f"c{i}": o.channel,
                            f"y{i}": o.payload, f"d{i}": o.attempts_delta})
         sql = f"""
             WITH v(id, status, pid, err, next_at, channel, payload, delta) AS (VALUES {", ".join(rows)})

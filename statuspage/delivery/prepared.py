@@ -63,7 +63,7 @@ class EmailTemplate:
         values = _values(self.stand_in, row_id, sub_id, token, recipient, self.tenant)
         data = self.data
         for old, new in _substitutions(self.stand_in, values, self.date, date):
-            data = data.replace(old, new)
+            data = _replace(data, old, new)
         return values["message_id"], data
 
 
@@ -71,9 +71,16 @@ def _values(stand_in: dict, row_id: int, sub_id: int, token: str, recipient: str
     values = {"row_id": str(row_id), "sub_id": str(sub_id), "token": token, "recipient": recipient}
     if tenant is not None:
         values["link"] = subscriber_link_token(tenant, SimpleNamespace(id=sub_id, token=token))
-    values["message_id"] = stand_in["message_id"].replace(stand_in["sub_key"], values["sub_id"]) \
-        .replace(stand_in["row_key"], values["row_id"])
+    message_id = _replace(stand_in["message_id"].encode(), stand_in["sub_key"].encode(), values["sub_id"].encode())
+    values["message_id"] = _replace(message_id, stand_in["row_key"].encode(), values["row_id"].encode()).decode()
     return values
+
+
+def _replace(data: bytes, old: bytes, new: bytes) -> bytes:
+    """bytes.replace; a short number only where it stands alone (not inside a longer number)."""
+    if len(old) < 6 and old.isdigit():
+        return re.sub(rb"(?<![0-9])" + old + rb"(?![0-9])", new.replace(b"\\", b"\\\\"), data)
+    return data.replace(old, new)
 
 
 def _substitutions(stand_in: dict, values: dict, old_date: bytes, new_date: bytes):
@@ -128,7 +135,15 @@ class PreparedEmails:
             return None
         tenant = db.session.get(Tenant, row.tenant_id) if row.tenant_id is not None else None
         private = tenant if tenant is not None and tenant.private else None
-        stand_ins = [_stand_in(variant, *lengths) for variant in (1, 2)]
+        for pair in ((1, 2), (3, 4), (5, 6)):  # short ids may collide with other digits: try other stand-ins
+            template = self._verified(update, subscriber, private, [_stand_in(v, *lengths) for v in pair])
+            if template is not None:
+                return template
+        self.app.logger.info("update %s: its email bytes do not take substituted values %s; built per row",
+                             row.update_id, lengths)
+        return None
+
+    def _verified(self, update, subscriber, private, stand_ins: list) -> EmailTemplate | None:
         if None in stand_ins:
             return None
         built = []
@@ -136,19 +151,17 @@ class PreparedEmails:
             try:
                 built.append(self._build(update, subscriber, stand_in, private))
             except Exception:  # the full build per row will say what is wrong with this notice
-                self.app.logger.info("no prepared template for update %s", row.update_id, exc_info=True)
+                self.app.logger.info("no prepared template for update %s", update.id, exc_info=True)
                 return None
         (first, first_in, first_date), (second, second_in, second_date) = built
         guess = first
         for old, new in _substitutions(first_in, {**second_in, "sub_id": second_in["sub_key"]},
                                        first_date, second_date):
-            guess = guess.replace(old, new)
+            guess = _replace(guess, old, new)
         expected = second
         for mine, theirs in zip(_BOUNDARY.findall(second), _BOUNDARY.findall(first)):
             expected = expected.replace(mine, theirs)
         if guess != expected:
-            self.app.logger.info("update %s: its email bytes do not take substituted values; built per row",
-                                 row.update_id)
             return None
         return EmailTemplate(first, first_in, private, first_date)
 

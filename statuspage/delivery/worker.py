@@ -38,6 +38,7 @@ from .outbox import Outcome
 from .prepared import PreparedEmails
 
 CHANNEL_GROUPS = tuple(CHANNELS)
+PROBE_SECONDS = 2.0
 
 
 def worker_name() -> str:
@@ -143,7 +144,6 @@ class DeliveryRun:
                 self._email_batch(channel, ids)
             else:
                 self._generic_batch(channel, ids)
-        self.keeper.flush()
         return len(ids)
 
     # -- email to subscribers: prepared bytes ----------------------------------
@@ -222,6 +222,9 @@ class DeliveryRun:
         if exc.opted_out and subscriber_id:
             Subscriber.opt_out(subscriber_id)
             db.session.commit()
+        if exc.disabled and subscriber_id:
+            Subscriber.disable(subscriber_id, exc.message)
+            db.session.commit()
         if exc.permanent:
             self.keeper.add(Outcome(row_id, "failed", error=exc.message), "failed")
             return
@@ -271,10 +274,14 @@ def deliver_due(worker_id: str | None = None, time_budget: float | None = None,
 
 def _deliver_due(run: DeliveryRun, time_budget, stop) -> None:
     started = time.monotonic()
-    progress = True
-    while progress:
+    # An empty claim costs a locking query: a kind that had nothing due is looked at again only every
+    # PROBE_SECONDS while other kinds keep the worker busy, and once more before the run ends.
+    idle: dict[str, float] = {}
+    while True:
+        now = time.monotonic()
+        groups = [g for g in CHANNEL_GROUPS if g not in idle or now - idle[g] >= PROBE_SECONDS]
         progress = False
-        for group in CHANNEL_GROUPS:
+        for group in groups:
             if stop is not None and stop.is_set():
                 return
             if time_budget is not None and time.monotonic() - started > time_budget:
@@ -282,3 +289,12 @@ def _deliver_due(run: DeliveryRun, time_budget, stop) -> None:
                 return
             if run.batch(group):
                 progress = True
+                idle.pop(group, None)
+            else:
+                idle[group] = time.monotonic()
+        if progress:
+            continue
+        if len(groups) < len(CHANNEL_GROUPS):
+            idle.clear()
+            continue
+        return

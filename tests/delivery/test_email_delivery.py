@@ -172,3 +172,34 @@ class TestLogMode:
         from statuspage.services.fanout import insert_deliveries
 
         assert insert_deliveries(update.id, update.incident) == 0
+
+
+def test_a_slow_send_keeps_its_rows_under_a_lease_the_heartbeat_renews(app, db, smtp_sink, monkeypatch):
+    import threading
+
+    from statuspage.channels.email import EmailChannel
+    from statuspage.delivery.outbox import claim_batch
+
+    app.config["DELIVERY_LEASE_SECONDS"] = 1.5
+    _, update = _post(db, n=3)
+    original = EmailChannel.send_bytes
+
+    def slow_send(self, *args, **kwargs):
+        time.sleep(1.2)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(EmailChannel, "send_bytes", slow_send)
+
+    def drain():
+        with app.app_context():
+            drain_outbox()
+
+    worker = threading.Thread(target=drain)
+    worker.start()
+    try:
+        time.sleep(2.5)  # past the first lease: only the heartbeat keeps the rows this worker's
+        assert claim_batch("other-worker", ("email",), 10, lease_seconds=10) == []
+    finally:
+        worker.join(30)
+    assert sorted(smtp_sink.recipients()) == [f"user{i}@example.com" for i in range(3)]
+    assert {(r.status, r.attempts) for r in _rows(db, update)} == {("sent", 1)}
