@@ -52,7 +52,8 @@ def incident_new():
                                       now=utcnow(), zone=_site_zone())
         return _new_page(form, errors, template=template, status=422 if errors else 200)
     require_role("responder")
-    action = request.form.get("action", "post")
+    # Only the Post button posts: a form sent any other way (a script, Enter in a field) is previewed.
+    action = request.form.get("action", "preview")
     typed = incident_form_values(request.form)
     typed.setdefault("post_token", new_post_token())
     if action == "apply":
@@ -162,7 +163,8 @@ def incident_detail(incident_id):
 @role_required("responder")
 def incident_post_update(incident_id):
     incident = get_or_404(Incident, incident_id)
-    action = request.form.get("action", "post")
+    # Only the Post button posts: a form sent any other way (a script, Enter in a field) is previewed.
+    action = request.form.get("action", "preview")
     try:
         fields = service.clean_update(update_data(), incident)
     except ValidationError as exc:
