@@ -97,6 +97,11 @@ def current_version() -> tuple[int, datetime] | None:
     return value
 
 
+def forget_version() -> None:
+    """Read the data version afresh on the next call (the mirror's publisher, once it has seen a change)."""
+    _version_memo.clear()
+
+
 def clear() -> None:
     with _lock:
         _bodies.clear()

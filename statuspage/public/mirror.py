@@ -27,7 +27,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from ..cache import current_version
+from ..cache import current_version, forget_version
 from ..services import page_inputs
 from ..services import tenants as tenant_pages
 from ..services import visibility as vis
@@ -112,11 +112,13 @@ def render_site(app: Flask, reuse: dict | None = None, carry: dict | None = None
     client = app.test_client(use_cookies=False)
     pages = site_pages()
     # A page the app renders now may come from its cache, keyed by the data version it last read
-    # (a memo up to a second old). Only when that version is at least the one the fingerprints were
-    # read at do this run's bytes surely show those inputs; else they are used but not remembered.
+    # (a memo up to a second old): make it read the version afresh. Only when that version is at
+    # least the one the fingerprints were read at do this run's bytes surely show those inputs;
+    # else they are used but not remembered.
     read_at = page_inputs.data_version()
+    forget_version()
     rendering = current_version()
-    trusted = rendering is not None and rendering[0] >= read_at
+    trusted = rendering is not None and rendering[0] >= read_at[0]
     files, remembered = [], {}
     for page in pages:
         kept = (reuse or {}).get(page.url)

@@ -2,9 +2,9 @@
 
 One thread per machine does it (a file lock beside the mirror; the other
 gunicorn workers' threads wait to take over if its process dies). It reads
-`site_state.version` twice a second, so changes made by any process are
-seen, and a commit in its own process that changed public data wakes it at
-once. A new UTC hour republishes too, as the app re-renders its uptime bars
+the data versions (`site_state`, `tenant_state`) twice a second, so changes
+made by any process are seen, and a commit in its own process that changed
+public data wakes it at once. A new UTC hour republishes too, as the app re-renders its uptime bars
 then. While the database is down nothing is published: the last good tree
 stays where it is, which is the point of having it.
 """
@@ -21,8 +21,8 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ..cache import current_version
 from ..extensions import db
+from ..services import page_inputs
 from . import mirror_s3
 from .mirror import Build, builds_dir, publish, render_site
 
@@ -47,7 +47,7 @@ def install_commit_wakeup() -> None:
     # after_commit, so note it here and act once the data is really committed.
     @event.listens_for(Session, "after_flush")
     def _note_public_change(session, _flush_context):
-        if session.info.get("site_version_bumped"):
+        if session.info.get("site_version_bumped") or session.info.get("tenant_versions_bumped"):
             session.info["mirror_wake"] = True
 
     @event.listens_for(Session, "after_commit")
@@ -63,11 +63,14 @@ def install_commit_wakeup() -> None:
 
 
 def publish_key() -> tuple | None:
-    """What the published tree must match: the data version and the UTC hour; None while the database is down."""
-    version = current_version()
-    if version is None:
+    """What the published tree must match: the data versions, read now, and the UTC hour; None while the
+    database is down."""
+    try:
+        versions = page_inputs.data_version()
+    except Exception:  # the database is down: nothing new to publish, and the last tree stays
+        db.session.rollback()
         return None
-    return version[0], datetime.now(timezone.utc).strftime("%Y-%m-%dT%H")
+    return versions, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H")
 
 
 def publish_everywhere(app: Flask, out: str | os.PathLike, reuse: dict | None = None, carry: Build | None = None,
@@ -114,7 +117,7 @@ def _publish_while(app: Flask, out: Path, stop: threading.Event) -> None:
                     last = publish_everywhere(app, out, reuse, carry=last, last=last)
                 last = publish_everywhere(app, out, reuse, last=last)
                 published = key
-                log.info("mirror: published %d files for version %s to %s", len(last.files), key[0], out)
+                log.info("mirror: published %d files for versions %s to %s", len(last.files), key[0], out)
         except Exception:  # the database restarting, a full disk: keep the last tree, try again shortly
             log.exception("mirror: publishing failed; the previous tree stays")
             wait = ERROR_BACKOFF_SECONDS

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Component, ComponentGroup, Incident, IncidentComponent, IncidentUpdate, Setting, Tenant, incident_tenant
-from ..models.site import SiteState
+from ..models.site import SiteState, TenantState
 from .visibility import Viewer, incident_filter
 
 
@@ -24,9 +24,13 @@ def _digest(*parts) -> str:
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:32]
 
 
-def data_version() -> int:
-    """`site_state.version` read now (the page cache reads it through a short memo)."""
-    return int(db.session.scalar(select(SiteState.version).where(SiteState.id == 1)) or 0)
+def data_version() -> tuple[int, int, int]:
+    """The public data version and the tenants' (sum and count), read now; the page cache reads them
+    through a short memo. Any public change moves one of them."""
+    site = db.session.scalar(select(SiteState.version).where(SiteState.id == 1)) or 0
+    tenants = db.session.execute(select(db.func.coalesce(db.func.sum(TenantState.version), 0),
+                                        db.func.count(TenantState.tenant_id))).one()
+    return int(site), int(tenants[0]), int(tenants[1])
 
 
 def shared_fingerprint() -> str:

@@ -177,18 +177,20 @@ def test_a_reader_never_sees_a_missing_or_partial_file_during_republishes(app, s
     assert json.loads((out / "api/v2/summary.json").read_bytes())["incidents"]
 
 
-def test_posting_an_incident_republishes_the_mirror_within_two_seconds(app, site, tmp_path):
+@pytest.mark.parametrize("audience, page", [("public", "index.html"), ("northwind", "t/northwind/index.html")])
+def test_posting_an_incident_republishes_the_mirror_within_two_seconds(app, site, tmp_path, audience, page):
     out = tmp_path / "site"
+    scope = {} if audience == "public" else {"visibility": "tenants", "tenants": [site["northwind"]]}
     republish.install_commit_wakeup()
     stop = threading.Event()
     worker = threading.Thread(target=republish.run_republisher, args=(app, out, stop), daemon=True)
     worker.start()
     try:
-        wait_for(lambda: (out / "index.html").is_file(), 20)
+        wait_for(lambda: (out / page).is_file(), 20)
         create_incident(name="Ledger sync delayed", status="investigating", body="Looking into it.",
-                        actor=Actor.cli(), deliver_notifications=False)
+                        actor=Actor.cli(), deliver_notifications=False, **scope)
         started = time.monotonic()
-        wait_for(lambda: b"Ledger sync delayed" in (out / "index.html").read_bytes(), 10)
+        wait_for(lambda: b"Ledger sync delayed" in (out / page).read_bytes(), 10)
         elapsed = time.monotonic() - started
     finally:
         stop.set()
