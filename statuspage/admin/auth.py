@@ -1,6 +1,7 @@
 """Sign in (with an optional second factor), sign out, sign out everywhere, own account."""
 from __future__ import annotations
 
+import secrets
 import time
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -9,7 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import limiter, login_manager
 from ..models import AdminUser
-from ..services import accounts
+from ..services import accounts, second_factor
 from ..services.validation import ValidationError
 from . import bp
 from .access import acting, role_required, safe_next, signed_in_user
@@ -47,7 +48,8 @@ def login():
         flash(_("Email or password is incorrect."), "error")
         return render_template("admin/login.html", email=email), 401
     if user.totp_secret:
-        session[PENDING] = {"id": user.get_id(), "at": time.time()}
+        # `key` names this pending sign-in: wrong codes are counted against it on the server.
+        session[PENDING] = {"id": user.get_id(), "at": time.time(), "key": secrets.token_urlsafe(16)}
         return redirect(url_for("admin.login_second_factor"))
     return _finish_login(user)
 
@@ -62,10 +64,14 @@ def login_second_factor():
         flash(_("Please sign in again."), "error")
         return redirect(url_for("admin.login"))
     if request.method == "POST":
-        if accounts.verify_second_factor(user, request.form.get("code", "")):
+        outcome = second_factor.verify(user, request.form.get("code", "")[:100], pending_key=str(pending.get("key")))
+        if outcome.ok:
             return _finish_login(user)
-        flash(_("That code is not valid."), "error")
-        return render_template("admin/login_verify.html"), 401
+        flash(outcome.message, "error")
+        if outcome.restart:
+            session.pop(PENDING, None)
+            return redirect(url_for("admin.login")), 303
+        return render_template("admin/login_verify.html"), outcome.status
     return render_template("admin/login_verify.html")
 
 
@@ -125,19 +131,18 @@ def two_factor():
             if not accounts.check_password(user, request.form.get("current_password", "")[:1000]):
                 flash(_("Your current password is not correct."), "error")
                 return render_template("admin/two_factor.html", enabled=True), 422
-            accounts.disable_totp(user, actor=acting())
+            second_factor.disable_totp(user, actor=acting())
             flash(_("Two-factor sign-in is off."), "info")
             return redirect(url_for("admin.account"))
         return render_template("admin/two_factor.html", enabled=True)
-    secret = session.get("totp_setup") or accounts.new_totp_secret()
-    session["totp_setup"] = secret
-    uri = accounts.provisioning_uri(user, secret, current_app.config.get("SITE_NAME", "Status"))
+    # The seed waits on the server until a code confirms it; the session cookie never carries it.
+    secret = second_factor.enrolment_secret(user)
+    uri = second_factor.provisioning_uri(user, secret, current_app.config.get("SITE_NAME", "Status"))
     if request.method == "POST":
         try:
-            codes = accounts.enable_totp(user, secret, request.form.get("code", ""), actor=acting())
+            codes = second_factor.enable_totp(user, request.form.get("code", "")[:100], actor=acting())
         except ValidationError as exc:
             return render_template("admin/two_factor.html", enabled=False, secret=secret, uri=uri,
                                    errors=exc.errors), 422
-        session.pop("totp_setup", None)
         return render_template("admin/two_factor_codes.html", codes=codes)
     return render_template("admin/two_factor.html", enabled=False, secret=secret, uri=uri, errors={})

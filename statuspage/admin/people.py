@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..extensions import limiter
 from ..models import ROLE_RANK, ROLES, AdminUser, ApiToken
-from ..services import accounts
+from ..services import accounts, second_factor
 from ..services.playbooks import PLACEHOLDERS, save_site_placeholder_defaults, site_placeholder_defaults
 from ..services.validation import ValidationError
 from . import bp
@@ -42,6 +42,8 @@ def user_update(user_id):
             accounts.delete_user(user, actor=acting())
         elif action == "restore":
             accounts.restore_user(user, actor=acting())
+        elif action == "unlock_totp":
+            second_factor.unlock(user, actor=acting())
         else:
             accounts.save_user(request.form.to_dict(), user=user, actor=acting())
     except ValidationError as exc:

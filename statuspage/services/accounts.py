@@ -6,11 +6,9 @@ all create users through `create_user`, so one password rule holds everywhere.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from functools import lru_cache
 
-import pyotp
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -204,62 +202,6 @@ def logout_everywhere(user: AdminUser, *, actor: Actor) -> None:
     user.session_version += 1
     audit.record("logout_everywhere", "admin_user", user.id, actor=actor, summary=user.email)
     db.session.commit()
-
-
-# --- second factor -------------------------------------------------------------------------
-
-def _hash_code(code: str) -> str:
-    return hashlib.sha256(code.strip().replace("-", "").lower().encode()).hexdigest()
-
-
-def new_totp_secret() -> str:
-    return pyotp.random_base32()
-
-
-def provisioning_uri(user: AdminUser, secret: str, issuer: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
-
-
-def enable_totp(user: AdminUser, secret: str, code: str, *, actor: Actor) -> list[str]:
-    """Turn on the second factor once a code from the app matches; returns recovery codes to show once."""
-    if not pyotp.TOTP(secret).verify((code or "").strip(), valid_window=1):
-        raise ValidationError({"code": _("That code does not match. Check the time on your phone and try again.")})
-    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _i in range(10)]
-    user.totp_secret = secret
-    user.recovery_codes = [_hash_code(c) for c in codes]
-    audit.record("enable_totp", "admin_user", user.id, actor=actor, summary=user.email)
-    db.session.commit()
-    return codes
-
-
-def disable_totp(user: AdminUser, *, actor: Actor) -> None:
-    user.totp_secret = None
-    user.recovery_codes = []
-    audit.record("disable_totp", "admin_user", user.id, actor=actor, summary=user.email)
-    db.session.commit()
-
-
-def verify_second_factor(user: AdminUser, code: str) -> bool:
-    """A current TOTP code, or an unused recovery code (which is then used up)."""
-    code = (code or "").strip()
-    if not user.totp_secret or not code or len(code) > 64:
-        return False
-    if code.isdigit() and pyotp.TOTP(user.totp_secret).verify(code, valid_window=1):
-        return True
-    hashed = _hash_code(code)
-    remaining = list(user.recovery_codes or [])
-    match = None
-    for stored in remaining:
-        if hmac.compare_digest(stored, hashed):
-            match = stored
-    if match is None:
-        return False
-    remaining.remove(match)
-    user.recovery_codes = remaining
-    # The person signing in is the one acting: they have passed the password step.
-    audit.record("use_recovery_code", "admin_user", user.id, actor=Actor.of(user), summary=user.email)
-    db.session.commit()
-    return True
 
 
 # --- API tokens ----------------------------------------------------------------------------
