@@ -1,6 +1,7 @@
 """Turn the incident, update and maintenance forms into the same dicts the admin API takes."""
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from flask import request
@@ -119,11 +120,25 @@ def apply_playbook(template, typed, *, now, zone: str) -> tuple["FormValues", di
     optional = set(template.optional_placeholders or [])
     usable = {k: v for k, v in values.items() if v or k in optional}
     texts = template.texts or {}
-    for field, locale, part in (("name", "en", "title"), ("body", "en", "body"),
-                                ("name_zh_Hans", "zh_Hans", "title"), ("body_zh_Hans", "zh_Hans", "body")):
-        if not (form.get(field) or "").strip():
+    for field, locale, part in PLAYBOOK_FIELDS:
+        current = (form.get(field) or "").strip()
+        # Empty, or still exactly what a playbook put there: the playbook's to (re)fill, so a hotline
+        # or ETA changed after a first fill reaches the text. Anything the operator edited stays.
+        if not current or typed.get(f"filled_{field}") == text_fingerprint(current):
             form[field] = fill(texts.get(locale, {}).get(part, ""), usable)
+            form[f"filled_{field}"] = text_fingerprint(form[field])
     return form, {}
+
+
+# (form field, locale, part of the playbook's text) that applying a playbook may fill.
+PLAYBOOK_FIELDS = (("name", "en", "title"), ("body", "en", "body"),
+                   ("name_zh_Hans", "zh_Hans", "title"), ("body_zh_Hans", "zh_Hans", "body"))
+
+
+def text_fingerprint(text: str) -> str:
+    """A short digest of a text as a playbook filled it (line endings as a browser sends them back)."""
+    normal = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").strip().split("\n"))
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()[:20]
 
 
 class FormValues(dict):
