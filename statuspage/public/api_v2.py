@@ -45,7 +45,8 @@ def _answer(slug: str | None, build):
     def render() -> bytes:
         return json.dumps(build(scope), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
-    return cached_response(("json", *cache_parts(scope)), render, mimetype=JSON, private=scope.private)
+    return cached_response(("json", *cache_parts(scope)), render, mimetype=JSON, private=scope.private,
+                           tenant_id=scope.viewer.tenant_id)
 
 
 def _page(scope: Scope) -> dict:

@@ -65,7 +65,7 @@ def badge(slug: str | None):
         return render_badge(_("status"), state.label, BADGE_COLOURS[state.indicator])
 
     return cached_response(("badge", *cache_parts(scope)), render, mimetype="image/svg+xml; charset=utf-8",
-                           private=scope.private)
+                           private=scope.private, tenant_id=scope.viewer.tenant_id)
 
 
 @bp.get("/embed", defaults={"slug": None})
@@ -80,7 +80,8 @@ def widget(slug: str | None):
                                more=max(0, len(state.incidents) - MAX_INCIDENTS_IN_WIDGET),
                                page_url=scope.absolute("/") + scope.feed_query)
 
-    return cached_response(("embed", *cache_parts(scope)), render, private=scope.private)
+    return cached_response(("embed", *cache_parts(scope)), render, private=scope.private,
+                           tenant_id=scope.viewer.tenant_id)
 
 
 def text_width(text: str, size: float = 11.0) -> float:

@@ -45,7 +45,7 @@ def _serve(scope: Scope, fmt: str, extra: tuple, load, component: Component | No
         return feed.atom_str(pretty=True) if fmt == "atom" else feed.rss_str(pretty=True)
 
     return cached_response(("feed", fmt, *cache_parts(scope, *extra)), render, mimetype=MIMETYPES[fmt],
-                           private=scope.private)
+                           private=scope.private, tenant_id=scope.viewer.tenant_id)
 
 
 def entry_guid(update: IncidentUpdate) -> str:

@@ -50,7 +50,8 @@ def render_page(scope: Scope, template: str, build, *extra_parts, status: int = 
     # Public pages hold nothing per visitor (no session, no CSRF token): every reader gets the
     # same bytes, so a CDN or reverse proxy can keep them. The subscribe form checks its origin
     # instead (see public/subscriptions.py).
-    return cached_response(("html", *cache_parts(scope, *extra_parts)), render, private=scope.private, status=status)
+    return cached_response(("html", *cache_parts(scope, *extra_parts)), render, private=scope.private, status=status,
+                           tenant_id=scope.viewer.tenant_id)
 
 
 def register_helpers(app) -> None:

@@ -33,8 +33,13 @@ def statuses_for(kind: str) -> tuple[str, ...]:
 
 
 def affects_public_components(incident: Incident) -> bool:
-    """Drafts and drills never touch the real component statuses."""
-    return not incident.draft and incident.visibility != "drill" and incident.deleted_at is None
+    """Drafts and drills never touch the real component statuses, nor do tenants-only incidents.
+
+    A tenants-only incident's component statuses show on its tenants' pages only
+    (see visibility.tenant_component_statuses); the public state stays as it was.
+    """
+    return (not incident.draft and incident.visibility not in ("drill", "tenants")
+            and incident.deleted_at is None)
 
 
 def clean_component_statuses(data: dict) -> dict[int, str]:
@@ -239,12 +244,12 @@ def _change(comp: Component, old: str, new: str) -> dict:
 
 
 def open_incidents_affecting(component: Component, excluding: Incident | None = None) -> list[tuple[Incident, str]]:
-    """Other live incidents that still hold `component` down, with the status each gives it."""
+    """Other live incidents that hold the public `component` down, with the status each gives it."""
     rows = db.session.execute(
         select(Incident, IncidentComponent.status)
         .join(IncidentComponent, IncidentComponent.incident_id == Incident.id)
         .where(IncidentComponent.component_id == component.id, Incident.deleted_at.is_(None),
-               Incident.draft.is_(False), Incident.visibility != "drill",
+               Incident.draft.is_(False), Incident.visibility.not_in(("drill", "tenants")),
                Incident.status.not_in(CLOSED_STATUSES + ("scheduled",)))).all()
     return [(inc, st) for inc, st in rows if excluding is None or inc.id != excluding.id]
 
@@ -272,6 +277,7 @@ def update_incident(incident: Incident, fields: dict, *, actor: Actor, commit: b
     Checked before anything changes, so a refused edit leaves the incident as it was.
     """
     before = incident_dict(incident, with_updates=False)
+    was_public = affects_public_components(incident)
     publish = incident.draft and fields.get("draft") is False
     if not incident.draft and fields.get("draft") is True:
         raise ValidationError({"draft": _("A published incident cannot become a draft again.")})
@@ -287,7 +293,7 @@ def update_incident(incident: Incident, fields: dict, *, actor: Actor, commit: b
         for link in list(incident.affected):
             if link.component_id not in wanted:
                 incident.affected.remove(link)
-                if affects_public_components(incident) and incident.is_open:
+                if was_public and incident.is_open:
                     link.component.status = settled_status(link.component, excluding=incident)
         db.session.flush()
         if affects_public_components(incident) and not publish:
@@ -299,6 +305,8 @@ def update_incident(incident: Incident, fields: dict, *, actor: Actor, commit: b
                         component_id=cid, status=st or _default_component_status(incident.kind, incident.impact)))
                 elif st:
                     next(a for a in incident.affected if a.component_id == cid).status = st
+    if not publish:
+        _follow_visibility(incident, was_public)
     if publish:
         _publish(incident)
     audit.record("publish" if publish else "update", incident.kind, incident.id, actor=actor, before=before,
@@ -306,6 +314,19 @@ def update_incident(incident: Incident, fields: dict, *, actor: Actor, commit: b
     if commit:
         db.session.commit()
     return incident
+
+
+def _follow_visibility(incident: Incident, was_public: bool) -> None:
+    """An open incident that became tenants-only gives the public components back; one made public takes them."""
+    now_public = affects_public_components(incident)
+    if was_public == now_public or not incident.is_open:
+        return
+    db.session.flush()
+    if was_public:
+        for link in incident.affected:
+            link.component.status = settled_status(link.component, excluding=incident)
+    elif incident.kind == "incident" or incident.status in ACTIVE_MAINTENANCE_STATUSES:
+        _apply_component_statuses(incident, {}, incident.status)
 
 
 def _publish(incident: Incident) -> None:

@@ -21,8 +21,8 @@ from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import (ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES, Component, ComponentGroup, Incident,
-                      IncidentComponent, Tenant, incident_tenant)
+from ..models import (ACTIVE_MAINTENANCE_STATUSES, CLOSED_STATUSES, COMPONENT_SEVERITY, Component, ComponentGroup,
+                      Incident, IncidentComponent, Tenant, incident_tenant)
 
 
 @dataclass(frozen=True)
@@ -136,8 +136,55 @@ def incidents_for_component(viewer: Viewer, component_id: int, limit: int = 25) 
     return list(db.session.scalars(stmt))
 
 
+class ComponentAsSeen:
+    """A component as one tenant's page shows it: its own tenants-only incidents move its status there.
+
+    Everything but `status` reads through to the component; the component
+    itself (the public state) is never changed.
+    """
+
+    def __init__(self, component: Component, status: str):
+        self._component = component
+        self.status = status
+
+    def __getattr__(self, name):
+        return getattr(self._component, name)
+
+
+def tenant_component_statuses(tenant_id: int) -> dict[int, str]:
+    """{component id: worst status} that the open tenants-only incidents listing this tenant give."""
+    rows = db.session.execute(
+        select(IncidentComponent.component_id, IncidentComponent.status)
+        .join(Incident, Incident.id == IncidentComponent.incident_id)
+        .where(Incident.visibility == "tenants", _listed_for(tenant_id), Incident.deleted_at.is_(None),
+               Incident.draft.is_(False), Incident.status.not_in(CLOSED_STATUSES + ("scheduled",)),
+               or_(Incident.kind == "incident", Incident.status.in_(ACTIVE_MAINTENANCE_STATUSES)))).all()
+    worst: dict[int, str] = {}
+    for component_id, status in rows:
+        if COMPONENT_SEVERITY.get(status, 0) > COMPONENT_SEVERITY.get(worst.get(component_id, ""), -1):
+            worst[component_id] = status
+    return worst
+
+
+def _as_seen(viewer: Viewer, comps: list[Component]) -> list:
+    """The main page shows the public state; a tenant's page adds what its own incidents say."""
+    if viewer.tenant_id is None:
+        return comps
+    own = tenant_component_statuses(viewer.tenant_id)
+    if not own:
+        return comps
+    out = []
+    for comp in comps:
+        status = own.get(comp.id)
+        if status is not None and COMPONENT_SEVERITY.get(status, 0) > COMPONENT_SEVERITY.get(comp.status, 0):
+            out.append(ComponentAsSeen(comp, status))
+        else:
+            out.append(comp)
+    return out
+
+
 def visible_components(viewer: Viewer, for_display: bool = True) -> list[Component]:
-    """Components on the viewer's page in display order.
+    """Components on the viewer's page in display order, with the status that page shows.
 
     for_display hides operational `only_show_if_degraded` components, as the
     page does; the API lists them with the flag so clients can decide.
@@ -145,14 +192,15 @@ def visible_components(viewer: Viewer, for_display: bool = True) -> list[Compone
     stmt = (select(Component).where(component_filter(viewer)).options(selectinload(Component.group))
             .outerjoin(ComponentGroup, and_(Component.group_id == ComponentGroup.id, ComponentGroup.deleted_at.is_(None)))
             .order_by(ComponentGroup.position.asc().nulls_first(), ComponentGroup.id, Component.position, Component.id))
-    comps = list(db.session.scalars(stmt))
+    comps = _as_seen(viewer, list(db.session.scalars(stmt)))
     if for_display:
         comps = [c for c in comps if not (c.only_show_if_degraded and c.status == "operational")]
     return comps
 
 
 def get_component(viewer: Viewer, component_id: int) -> Component | None:
-    return db.session.scalars(select(Component).where(component_filter(viewer), Component.id == component_id)).first()
+    comp = db.session.scalars(select(Component).where(component_filter(viewer), Component.id == component_id)).first()
+    return _as_seen(viewer, [comp])[0] if comp is not None else None
 
 
 def live_group(component: Component) -> ComponentGroup | None:

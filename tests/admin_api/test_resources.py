@@ -59,12 +59,17 @@ def test_incident_lifecycle_over_the_api(client, db, admin):
     assert resp.status_code == 201, resp.get_json()
     incident = resp.get_json()
     assert incident["tenant_slugs"] == ["acme"] and incident["components"] == {str(comp.id): "major_outage"}
-    assert db.session.get(Component, comp.id).status == "major_outage"
+    # Tenants only: Acme's page shows the outage; the public component state stays as it was.
+    assert db.session.get(Component, comp.id).status == "operational"
+    acme = client.get("/t/acme/api/v2/components.json").get_json()["components"]
+    assert [c["status"] for c in acme if c["name"] == "Withdrawals API"] == ["major_outage"]
     iid = incident["id"]
     resp = client.post(f"/api/admin/v1/incidents/{iid}/updates", headers=admin,
                        json={"status": "resolved", "body": "Fixed."})
     assert resp.status_code == 201 and resp.get_json()["status"] == "resolved"
     assert db.session.get(Component, comp.id).status == "operational"
+    assert {c["status"] for c in client.get("/t/acme/api/v2/components.json").get_json()["components"]} == {
+        "operational"}
     one = client.get(f"/api/admin/v1/incidents/{iid}", headers=admin).get_json()
     assert [u["status"] for u in one["updates"]] == ["resolved", "investigating"]
     assert client.delete(f"/api/admin/v1/incidents/{iid}", headers=admin).get_json()["deleted_at"]
