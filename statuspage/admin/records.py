@@ -1,13 +1,13 @@
 """Trash, audit log, and the configuration export/import."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..csv_safe import SafeWriter
 from ..models import AuditEntry, utcnow
 from ..services import audit, export_import, trash
 from ..services.validation import ValidationError, id_value
@@ -65,7 +65,7 @@ def audit_log():
         return _download(json.dumps(rows, ensure_ascii=False, indent=1), "application/json", "audit.json")
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = SafeWriter(out)
         writer.writerow(["id", "created_at", "actor", "via", "action", "object_type", "object_id", "summary",
                          "before", "after"])
         for e in _audit_entries(100000):

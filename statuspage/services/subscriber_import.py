@@ -17,6 +17,7 @@ import click
 from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select, tuple_, update
 
+from ..csv_safe import SafeWriter, unquote
 from ..extensions import db
 from ..i18n import normalize_locale
 from ..models import Component, Subscriber, Tenant, subscriber_component, utcnow
@@ -113,7 +114,7 @@ def _rows(reader):
                 header = cells
                 continue
             header = list(COLUMNS)
-        yield number, dict(zip(header, raw))
+        yield number, dict(zip(header, (unquote(cell) for cell in raw)))
 
 
 def import_csv_stream(stream, partial: bool = False, progress=None, actor: Actor | None = None) -> ImportReport:
@@ -243,7 +244,7 @@ def export_csv(out, actor: Actor | None = None) -> int:
 
 
 def _write_csv(out) -> int:
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(COLUMNS)
     tenants = {t.id: t.slug for t in db.session.query(Tenant)}
     table = Subscriber.__table__
