@@ -23,6 +23,7 @@ from .errors import register_error_handlers
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from .i18n import compile_catalogues_at_start, register_i18n, select_babel_locale, select_timezone
 from .jobs import PERIODIC_JOBS
+from .manage_api import bp as manage_api_bp
 from .models import AdminUser
 from .public import bp as public_bp
 from .public.api_v2 import bp as api_v2_bp
@@ -154,6 +155,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/admin/v1")
     csrf.exempt(api_bp)
+    app.register_blueprint(manage_api_bp, url_prefix="/v1")
+    csrf.exempt(manage_api_bp)
     register_channel_blueprints(app)
 
 

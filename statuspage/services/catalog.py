@@ -204,3 +204,74 @@ def rotate_tenant_access(tenant: Tenant, *, actor: Actor) -> None:
     audit.record("rotate_access", "tenant", tenant.id, actor=actor, before=before, after=tenant_dict(tenant),
                  summary=tenant.name)
     db.session.commit()
+
+
+def _live_components_by_id(component_ids: list[int], field: str) -> list[Component]:
+    wanted = list(dict.fromkeys(component_ids))
+    in_range = [i for i in wanted if 0 < i < 2**31]
+    found = {c.id: c for c in db.session.scalars(select(Component).where(
+        Component.id.in_(in_range or [0]), Component.deleted_at.is_(None)))}
+    missing = [str(i) for i in wanted if i not in found]
+    if missing:
+        raise ValidationError({field: _("Unknown component: %(ids)s.", ids=", ".join(missing))})
+    return [found[i] for i in wanted]
+
+
+def save_group_with_components(name: str, description: str = "", component_ids: list[int] | None = None,
+                               group: ComponentGroup | None = None, *, actor: Actor) -> ComponentGroup:
+    """Create or edit a group and, when `component_ids` is given, make exactly those its members; one commit."""
+    members = _live_components_by_id(component_ids, "components") if component_ids is not None else None
+    before = group_dict(group) if group else None
+    if group is None:
+        group = ComponentGroup(position=(db.session.scalar(select(func.max(ComponentGroup.position))) or 0) + 1)
+        db.session.add(group)
+    group.name, group.description = name, description
+    db.session.flush()
+    if members is not None:
+        for comp in db.session.scalars(select(Component).where(Component.group_id == group.id)):
+            if comp not in members:
+                comp.group_id = None
+        for comp in members:
+            comp.group_id = group.id
+    db.session.flush()
+    after = {**group_dict(group), "component_ids": [c.id for c in members]} if members is not None else group_dict(group)
+    audit.record("update" if before else "create", "component_group", group.id, actor=actor, before=before,
+                 after=after, summary=name)
+    db.session.commit()
+    return group
+
+
+def group_members(group: ComponentGroup) -> list[Component]:
+    """The group's live components in page order."""
+    return list(db.session.scalars(select(Component).where(
+        Component.group_id == group.id, Component.deleted_at.is_(None)).order_by(Component.position, Component.id)))
+
+
+def tenant_components(tenant: Tenant) -> list[Component]:
+    """The live components that exist only on this tenant's page."""
+    return list(db.session.scalars(select(Component).where(
+        Component.tenant_id == tenant.id, Component.deleted_at.is_(None)).order_by(Component.position, Component.id)))
+
+
+def give_components_to_tenant(tenant: Tenant, component_ids: list[int], *, actor: Actor) -> list[Component]:
+    """Make these components the tenant's own (shown only on its page); committed with an audit entry each.
+
+    A component of another tenant is refused, and so is leaving out one the tenant has: taking it away
+    would show it on the public page, which is a decision for the admin pages, not a side effect.
+    """
+    wanted = _live_components_by_id(component_ids, "component_ids")
+    others = [str(c.id) for c in wanted if c.tenant_id not in (None, tenant.id)]
+    if others:
+        raise ValidationError({"component_ids": _("Unknown component: %(ids)s.", ids=", ".join(others))})
+    kept = [str(c.id) for c in tenant_components(tenant) if c not in wanted]
+    if kept:
+        raise ValidationError({"component_ids": "components %s belong to this tenant; leaving them out would make "
+                                                "them public, which only the admin pages do" % ", ".join(kept)})
+    for comp in wanted:
+        if comp.tenant_id != tenant.id:
+            before = component_dict(comp)
+            comp.tenant_id = tenant.id
+            audit.record("update", "component", comp.id, actor=actor, before=before, after=component_dict(comp),
+                         summary=comp.name)
+    db.session.commit()
+    return wanted

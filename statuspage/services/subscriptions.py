@@ -499,3 +499,25 @@ def set_subscriber_deleted(sub: Subscriber, delete: bool, actor: Actor) -> Subsc
                      after=subscriber_json(sub), summary=f"{verb.capitalize()}d subscriber {sub.address}")
         db.session.commit()
     return sub
+
+
+SUBSCRIBER_STATES = ("active", "unconfirmed", "unsubscribed", "all")
+
+
+def subscribers_by_state(*, state: str = "active", channel: str | None = None, text: str | None = None,
+                         page: int = 1, per_page: int = 100) -> list[Subscriber]:
+    """One page of subscribers in Statuspage's states (the manage API v1): active (confirmed, not opted
+    out), unconfirmed, unsubscribed (opted out or deleted) or all."""
+    q = db.session.query(Subscriber)
+    live = Subscriber.deleted_at.is_(None) & Subscriber.opted_out.is_(False)
+    if state == "active":
+        q = q.filter(live, Subscriber.confirmed.is_(True))
+    elif state == "unconfirmed":
+        q = q.filter(live, Subscriber.confirmed.is_(False))
+    elif state == "unsubscribed":
+        q = q.filter(~live)
+    if channel:
+        q = q.filter(Subscriber.channel == channel)
+    if text:
+        q = q.filter(Subscriber.address.contains(text.strip().lower()))
+    return q.order_by(Subscriber.id).offset((page - 1) * per_page).limit(per_page).all()
