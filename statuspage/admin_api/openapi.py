@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from ..channels import SUBSCRIBER_CHANNELS
+from ..channels import CHAT_CHANNELS, SUBSCRIBER_CHANNELS
 from ..models import COMPONENT_STATUSES, DELIVERY_STATUSES, IMPACTS, INCIDENT_STATUSES, MAINTENANCE_STATUSES, VISIBILITIES
 from . import bp
 
@@ -123,13 +123,20 @@ SCHEMAS = {
         "id": {"type": "integer"}, "channel": {"type": "string", "enum": list(SUBSCRIBER_CHANNELS)},
         "email": {"type": ["string", "null"]}, "phone": {"type": ["string", "null"]},
         "webhook_url": {"type": ["string", "null"]}, "tenant": {"type": ["string", "null"]},
+        "chat": {"type": ["object", "null"], "description": "kind, the robot URL without its key, signed"},
         "component_ids": {"type": "array", "items": {"type": "integer"}}, "all_components": {"type": "boolean"},
         "locale": {"type": "string"}, "confirmed": {"type": "boolean"}, "opted_out": {"type": "boolean"},
         "test_audience": {"type": "boolean"}, "source": {"type": "string"}, "deleted_at": timestamp}},
-    "SubscriberInput": {"type": "object", "description": "Exactly one of email, phone (E.164 after parsing), webhook_url.",
+    "SubscriberInput": {"type": "object",
+                        "description": "Exactly one of email, phone (E.164 after parsing), webhook_url, chat.",
                         "properties": {
         "email": {"type": "string", "maxLength": 320}, "phone": {"type": "string", "maxLength": 40},
         "webhook_url": {"type": "string", "maxLength": 1000}, "tenant": {"type": "string", "maxLength": 80},
+        "chat": {"type": "object", "required": ["kind", "url"], "description": "A team chat's robot (admins only)",
+                 "properties": {"kind": {"type": "string", "enum": list(CHAT_CHANNELS)},
+                                "url": {"type": "string", "maxLength": 1000},
+                                "secret": {"type": "string", "maxLength": 200,
+                                           "description": "Feishu / DingTalk signing secret"}}},
         "component_ids": ids, "locale": {"type": "string", "enum": ["en", "zh_Hans"]},
         "confirmed": {"type": "boolean", "description": "Admin import may pre-confirm."},
         "test_audience": {"type": "boolean", "description": "Part of the drill / send-a-test audience."}}},

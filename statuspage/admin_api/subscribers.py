@@ -54,15 +54,16 @@ def get_subscriber(subscriber_id: int):
 @require_role("responder")
 def create_subscriber():
     data = json_body()
-    given = [k for k in ("email", "phone", "webhook_url") if data.get(k)]
+    given = [k for k in ("email", "phone", "webhook_url", "chat") if data.get(k)]
     if len(given) != 1:
-        raise ApiError(422, "invalid", _("Give exactly one of email, phone or webhook_url."))
+        raise ApiError(422, "invalid", _("Give exactly one of email, phone, webhook_url or chat."))
     for key in ("confirmed", "test_audience"):
         if key in data and not isinstance(data[key], bool):
             raise ApiError(422, "invalid", f"{key}: must be true or false", {key: "must be true or false"})
+    value = data["chat"] if given[0] == "chat" else str(data[given[0]])
     try:
         sub, secret = subs.add_subscriber(
-            channel_field=given[0], value=str(data[given[0]]), tenant_slug=data.get("tenant"),
+            channel_field=given[0], value=value, tenant_slug=data.get("tenant"),
             component_ids=data.get("component_ids") or [], locale=data.get("locale"),
             confirmed=data.get("confirmed"), test_audience=bool(data.get("test_audience", False)),
             actor=api_actor(), admin=token_is_admin())

@@ -11,17 +11,30 @@ from __future__ import annotations
 
 from ..extensions import csrf
 from .base import Channel, DeliveryError
+from .chat import ChatChannel
+from .dingtalk import DingtalkChannel
 from .email import EmailChannel
+from .feishu import FeishuChannel
 from .log import LogChannel
+from .slack import SlackChannel
 from .sms import SmsChannel
+from .teams import TeamsChannel
 from .webhook import WebhookChannel
+from .wecom import WecomChannel
 
 CHANNELS: dict[str, type[Channel]] = {
     "email": EmailChannel,
     "sms": SmsChannel,
     "webhook": WebhookChannel,
+    "slack": SlackChannel,
+    "teams": TeamsChannel,
+    "wecom": WecomChannel,
+    "feishu": FeishuChannel,
+    "dingtalk": DingtalkChannel,
     "log": LogChannel,
 }
+# Team chats: a robot's incoming-webhook URL, added by admins (channels/chat.py).
+CHAT_CHANNELS: tuple[str, ...] = tuple(kind for kind, cls in CHANNELS.items() if issubclass(cls, ChatChannel))
 # The kinds a subscriber can choose (log mode is a fallback, not a choice).
 SUBSCRIBER_CHANNELS: tuple[str, ...] = tuple(kind for kind, cls in CHANNELS.items() if cls.subscribable)
 
@@ -40,5 +53,5 @@ def register_channel_blueprints(app) -> None:
             csrf.exempt(cls.blueprint)
 
 
-__all__ = ["CHANNELS", "SUBSCRIBER_CHANNELS", "Channel", "DeliveryError", "channel_for",
+__all__ = ["CHANNELS", "CHAT_CHANNELS", "SUBSCRIBER_CHANNELS", "Channel", "DeliveryError", "channel_for",
            "register_channel_blueprints"]

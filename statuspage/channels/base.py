@@ -10,14 +10,16 @@ class DeliveryError(Exception):
     permanent: retrying cannot help (bad address, 5xx, the recipient opted out).
     opted_out: the provider says the recipient unsubscribed; mark the subscriber.
     retry_after: seconds the provider asked us to wait (HTTP 429 Retry-After).
+    disabled: the destination is gone (a deleted chat robot): fail, and disable the subscriber.
     """
 
     def __init__(self, message: str, *, permanent: bool = False, opted_out: bool = False,
-                 retry_after: float | None = None):
+                 retry_after: float | None = None, disabled: bool = False):
         super().__init__(message)
         self.message = message
-        self.permanent = permanent or opted_out
+        self.permanent = permanent or opted_out or disabled
         self.opted_out = opted_out
+        self.disabled = disabled
         self.retry_after = retry_after
 
 

@@ -39,6 +39,8 @@ from .prepared import PreparedEmails
 
 CHANNEL_GROUPS = tuple(CHANNELS)
 PROBE_SECONDS = 2.0
+BATCH_SECONDS = 2.0
+MIN_BATCH = 20
 
 
 def worker_name() -> str:
@@ -113,6 +115,9 @@ class DeliveryRun:
                                   record_every=int(setting("DELIVERY_RECORD_EVERY", 200)),
                                   record_ms=setting("DELIVERY_RECORD_MS", 200))
         self.channels: dict[str, object] = {}
+        # Rows per batch, per kind: sized to about BATCH_SECONDS of sending at the rate measured so far, so a
+        # dead worker's expired rows are picked up by the next claim soon, whatever the machine's speed.
+        self.sizes: dict[str, int] = {}
         self.prepared: PreparedEmails | None = None
         self.counts = self.keeper.counts
 
@@ -134,7 +139,8 @@ class DeliveryRun:
     def batch(self, group: str) -> int:
         """Claim and send one batch of `group` rows; returns how many rows were claimed."""
         started = time.monotonic()
-        ids = outbox.claim_batch(self.worker_id, (group,), batch_size(group), self.lease)
+        limit = batch_size(group)
+        ids = outbox.claim_batch(self.worker_id, (group,), min(limit, self.sizes.get(group, limit)), self.lease)
         if not ids:
             return 0
         self.keeper.claimed(started)
@@ -144,6 +150,8 @@ class DeliveryRun:
                 self._email_batch(channel, ids)
             else:
                 self._generic_batch(channel, ids)
+        rate = len(ids) / max(0.001, time.monotonic() - started)
+        self.sizes[group] = max(MIN_BATCH, min(limit, int(rate * BATCH_SECONDS)))
         return len(ids)
 
     # -- email to subscribers: prepared bytes ----------------------------------

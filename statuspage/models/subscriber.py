@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import EncryptedString
 from ..extensions import db
+from .admin import AuditEntry
 from .base import SoftDeleteMixin, TimestampMixin, UTCDateTime, utcnow
 
 subscriber_component = Table(
@@ -70,6 +71,18 @@ class Subscriber(TimestampMixin, SoftDeleteMixin, db.Model):
         if sub is not None:
             sub.set_opted_out(True)
             db.session.flush()
+
+    @classmethod
+    def disable(cls, subscriber_id: int, reason: str) -> None:
+        """The provider says the destination is gone (a deleted chat robot): stop sending, say why in the audit log."""
+        sub = db.session.get(cls, subscriber_id)
+        if sub is None or sub.opted_out:
+            return
+        sub.set_opted_out(True)
+        db.session.add(AuditEntry(actor="system", via="system", action="subscriber.disabled", object_type="subscriber",
+                                  object_id=str(sub.id), summary=f"Disabled {sub.channel} subscriber: {reason}"[:2000],
+                                  before={"opted_out": False}, after={"opted_out": True}))
+        db.session.flush()
 
     @classmethod
     def opt_out_number(cls, e164: str, opted_out: bool = True) -> int:

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func
 
+from ..channels import CHAT_CHANNELS
 from ..delivery.outbox import enqueue_message
 from ..extensions import db
 from ..i18n import normalize_locale
@@ -371,16 +372,42 @@ def live_components(tenant: Tenant | None = None) -> list[Component]:
     return q.order_by(Component.position, Component.name).all()
 
 
-def webhook_url(value: str) -> str:
+def webhook_url(value: str, field: str = "webhook_url") -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or len(value) > 1000:
-        raise SubscriptionError(_("A webhook URL must start with https:// (or http://)."), field="webhook_url")
+        raise SubscriptionError(_("A webhook URL must start with https:// (or http://)."), field=field)
     try:
         check_url(value.strip(), unresolvable_ok=True)
     except OutboundRefused as exc:
         raise SubscriptionError(_("This address is not allowed: %(reason)s.", reason=str(exc)),
-                                status=422, field="webhook_url") from None
+                                status=422, field=field) from None
     return value.strip()
+
+
+def chat_destination(value) -> tuple[str, str, str | None]:
+    """(kind, robot URL, signing secret or None) of a chat subscriber: `{"kind", "url", "secret"}`."""
+    if not isinstance(value, dict):
+        raise SubscriptionError(_("chat must be an object with kind, url and (for signed robots) secret."),
+                                field="chat")
+    kind = value.get("kind")
+    if kind not in CHAT_CHANNELS:
+        raise SubscriptionError(_("The chat kind must be one of: %(kinds)s.", kinds=", ".join(CHAT_CHANNELS)),
+                                field="chat.kind")
+    url = value.get("url")
+    if not isinstance(url, str):
+        raise SubscriptionError(_("A webhook URL must start with https:// (or http://)."), field="chat.url")
+    secret = value.get("secret")
+    if secret in (None, ""):
+        secret = None
+    elif not isinstance(secret, str) or len(secret) > 200 or not secret.isprintable():
+        raise SubscriptionError(_("The secret must be text of at most 200 characters."), field="chat.secret")
+    return kind, webhook_url(url, field="chat.url"), secret
+
+
+def masked_url(url: str) -> str:
+    """A robot URL is a credential (anyone holding it can post to the group): show where it points, not its key."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/…" if parts.netloc else "…"
 
 
 # The admin side: the admin API (and the operator's console) add, list, remove and restore subscribers.
@@ -392,6 +419,8 @@ def subscriber_json(sub: Subscriber) -> dict:
         "email": sub.address if sub.channel == "email" else None,
         "phone": sub.address if sub.channel == "sms" else None,
         "webhook_url": sub.address if sub.channel == "webhook" else None,
+        "chat": ({"kind": sub.channel, "url": masked_url(sub.address), "signed": bool(sub.webhook_secret)}
+                 if sub.channel in CHAT_CHANNELS else None),
         "tenant": sub.tenant.slug if sub.tenant else None,
         "component_ids": sorted(c.id for c in sub.components),
         "all_components": sub.all_components,
@@ -436,23 +465,27 @@ class SubscriberExists(SubscriptionError):
         self.existing = existing
 
 
-def add_subscriber(*, channel_field: str, value: str, tenant_slug: str | None, component_ids, locale: str | None,
+def add_subscriber(*, channel_field: str, value, tenant_slug: str | None, component_ids, locale: str | None,
                    confirmed: bool | None, test_audience: bool, actor: Actor,
                    admin: bool = False) -> tuple[Subscriber, str | None]:
     """An operator adds a subscriber (admin API); returns it and, for a webhook, its signing secret (shown once).
 
     Committed with its audit entry. An unconfirmed email or phone gets the same confirmation as the form.
-    `admin`: the caller holds the admin role; only admins add webhooks (they make the server send
-    requests) and pre-confirmed subscribers (they skip double opt-in). Phone numbers follow the
+    `admin`: the caller holds the admin role; only admins add webhooks and chats (they make the server
+    send requests) and pre-confirmed subscribers (they skip double opt-in). Phone numbers follow the
     public form's SMS policy for everyone: premium-rate ranges and other countries cost money per text.
+    `channel_field` "chat": `value` is `{"kind", "url", "secret"}`; the robot's secret is kept to sign with.
     """
+    chat_secret = None
     try:
-        if not admin and (channel_field == "webhook_url" or confirmed):
-            raise SubscriptionError(_("Only admins can add webhook or pre-confirmed subscribers."), status=403)
+        if not admin and (channel_field in ("webhook_url", "chat") or confirmed):
+            raise SubscriptionError(_("Only admins can add webhook, chat or pre-confirmed subscribers."), status=403)
         if channel_field == "email":
             channel, address = "email", normalize_email(value)
         elif channel_field == "phone":
             channel, address = "sms", normalize_phone(value)
+        elif channel_field == "chat":
+            channel, address, chat_secret = chat_destination(value)
         else:
             channel, address = "webhook", webhook_url(value)
         tenant = find_tenant(tenant_slug)
@@ -466,7 +499,8 @@ def add_subscriber(*, channel_field: str, value: str, tenant_slug: str | None, c
     except SubscriptionError:
         db.session.rollback()
         raise
-    confirmed = channel == "webhook" if confirmed is None else confirmed
+    # An admin saying where a webhook or a team's chat robot is needs no double opt-in.
+    confirmed = channel == "webhook" or channel in CHAT_CHANNELS if confirmed is None else confirmed
     sub = existing or create_subscriber(channel, address, tenant=tenant, source="admin")
     sub.deleted_at = None
     sub.source = "admin"
@@ -480,11 +514,13 @@ def add_subscriber(*, channel_field: str, value: str, tenant_slug: str | None, c
     if channel == "webhook":
         secret = secrets.token_hex(32)
         sub.webhook_secret = secret
+    elif channel in CHAT_CHANNELS:
+        sub.webhook_secret = chat_secret
     db.session.flush()
     if not confirmed:
         send_confirmation(sub)
     audit.record("subscriber.create", "subscriber", sub.id, actor=actor, after=subscriber_json(sub),
-                 summary=f"Added {channel} subscriber {address}")
+                 summary=f"Added {channel} subscriber {masked_url(address) if channel in CHAT_CHANNELS else address}")
     db.session.commit()
     return sub, secret
 

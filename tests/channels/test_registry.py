@@ -1,7 +1,7 @@
 """The registry: every kind a subscriber can choose renders a notice, and provider callbacks are mounted from it."""
 from __future__ import annotations
 
-from statuspage.channels import CHANNELS, SUBSCRIBER_CHANNELS
+from statuspage.channels import CHANNELS, CHAT_CHANNELS, SUBSCRIBER_CHANNELS
 from statuspage.notices import render_notice
 from tests.factories import gen_incident, gen_subscriber
 
@@ -16,6 +16,8 @@ def test_every_subscriber_channel_renders_a_notice_naming_the_incident(app, db):
     subscribers = {"email": gen_subscriber("ann@example.com"),
                    "sms": gen_subscriber("+14155550101", channel="sms"),
                    "webhook": gen_subscriber("https://hooks.example.com/x", channel="webhook", webhook_secret="s3cret")}
+    for kind in CHAT_CHANNELS:
+        subscribers[kind] = gen_subscriber(f"https://robots.example.com/{kind}", channel=kind)
     for kind in SUBSCRIBER_CHANNELS:
         message = render_notice(kind, incident, update, "en", subscribers[kind])
         assert "Withdrawals failing" in repr(message), kind
