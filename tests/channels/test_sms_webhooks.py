@@ -47,3 +47,16 @@ def test_stop_opts_out_the_number_that_sent_it_and_no_other(app, db, client):
 def test_help_answers_with_the_page_link(app, db, client):
     resp = _signed_post(client, "/webhooks/twilio/inbound", {"From": NUMBER, "Body": "help"})
     assert resp.status_code == 200 and "http://status.test/" in resp.get_data(as_text=True)
+
+
+def test_a_replayed_start_after_stop_does_not_resubscribe(app, db, client):
+    sub = gen_subscriber(NUMBER, channel="sms")
+    db.session.commit()
+    start = {"From": NUMBER, "Body": "START", "MessageSid": "SM" + "1" * 32}
+    stop = {"From": NUMBER, "Body": "STOP", "MessageSid": "SM" + "2" * 32}
+    _signed_post(client, "/webhooks/twilio/inbound", start)
+    _signed_post(client, "/webhooks/twilio/inbound", stop)
+    resp = _signed_post(client, "/webhooks/twilio/inbound", start)  # the same signed START, replayed
+    assert resp.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Subscriber, sub.id).opted_out

@@ -12,10 +12,11 @@ import phonenumbers
 from flask import Blueprint, Response, abort, current_app, request
 from flask_babel import force_locale
 from sqlalchemy import func, literal
+from sqlalchemy.exc import IntegrityError
 from twilio.request_validator import RequestValidator
 
 from ...extensions import db
-from ...models import Delivery, Subscriber, utcnow
+from ...models import Delivery, InboundMessage, Subscriber, utcnow
 from ...models.base import UTCDateTime
 from .errors import means_opted_out
 from .render import render_message
@@ -90,6 +91,8 @@ def twilio_inbound():
         return _twiml()
     word = (request.form.get("Body") or "").strip().split(maxsplit=1)
     keyword = word[0].upper().strip(".!") if word else ""
+    if keyword in STOP_WORDS | START_WORDS and not _first_time(request.form.get("MessageSid")):
+        return _twiml()  # a replay of a message already acted on, however well signed
     if keyword in STOP_WORDS:
         Subscriber.opt_out_number(number, True)
         db.session.commit()
@@ -103,6 +106,24 @@ def twilio_inbound():
         page = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/"
         return _twiml(_reply("help", page_url=page))
     return _twiml()
+
+
+def _first_time(sid: str | None) -> bool:
+    """Record the inbound MessageSid; False when it was recorded before.
+
+    Twilio sends a MessageSid with every inbound message and signs it with the rest, so a replay
+    carries the same one. A signed request without one cannot be told apart and is acted on.
+    """
+    if not sid:
+        return True
+    if len(sid) > 64:
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(InboundMessage(sid=sid))
+    except IntegrityError:
+        return False
+    return True
 
 
 @bp.post(STATUS_PATH)
