@@ -17,8 +17,9 @@ $(STAMP): requirements.txt
 	$(PIP) -r requirements.txt
 	@touch $(STAMP)
 
-$(DEV_STAMP): $(STAMP) requirements.txt requirements-dev.txt
+$(DEV_STAMP): $(STAMP) requirements.txt requirements-dev.txt requirements-compat.txt
 	$(PIP) -r requirements-dev.txt
+	$(PIP) --no-deps -r requirements-compat.txt
 	@touch $(DEV_STAMP)
 
 # .po -> .mo (the .mo files are build output, never committed; create_app also
