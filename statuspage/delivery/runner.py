@@ -1,23 +1,30 @@
-"""Runners for the embedded default: a thread in the web process, `flask deliver`, `deliver --drain`.
+"""Runners for the embedded default (a delivery process beside the web process), `flask deliver`, `deliver --drain`.
 
-Single-runner guard: the embedded thread takes an exclusive file lock in the
-instance folder before it works, so of several gunicorn workers on one
-machine only one drains the outbox (the others wait to take over if it
-dies). Correctness does not depend on the lock: every claim is an atomic
+Embedded default: a thread in the web process takes an exclusive file lock
+in the instance folder, runs the periodic jobs and starts one delivery
+process (a fork of the web process, niced, killed with it) that drains the
+outbox; so of several gunicorn workers on one machine only one drains it
+(the others wait to take over if it dies), and sending never competes with
+page serving for the web process's GIL. DELIVERY_PROCESS=False keeps the
+older single thread. Correctness does not depend on the lock: every claim is an atomic
 conditional UPDATE (SQLite's write lock; FOR UPDATE SKIP LOCKED on
 PostgreSQL), so `flask deliver` next to a web process is safe as well.
 """
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import logging
 import os
+import select
+import signal
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 from ..extensions import db
+from ..settings import setting
 from . import outbox
 from .periodic import PeriodicSchedule
 from .worker import deliver_due, worker_name
@@ -25,6 +32,8 @@ from .worker import deliver_due, worker_name
 log = logging.getLogger(__name__)
 IDLE_SECONDS = 2.0
 LOCK_RETRY_SECONDS = 2.0
+CHILD_CHECK_SECONDS = 0.5
+PR_SET_PDEATHSIG = 1
 
 _started: dict[int, threading.Thread] = {}
 _wake = threading.Event()
@@ -66,8 +75,11 @@ def drain_outbox(before_each_pass=(), wait_for_held: bool = True, poll_seconds: 
     return {k: v for k, v in totals.items() if v}
 
 
-def run_loop(stop: threading.Event, jobs=()) -> None:
-    """Run due periodic jobs, deliver, sleep until woken or the next row is due."""
+def run_loop(stop: threading.Event, jobs=(), wake_fd: int | None = None) -> None:
+    """Run due periodic jobs, deliver, sleep until woken or the next row is due.
+
+    `wake_fd`: the read end of the pipe a parent process writes to when it queued work (the delivery process).
+    """
     outbox._install_commit_hook()
     if _wake_up not in outbox.WAKEUP_CALLBACKS:
         outbox.WAKEUP_CALLBACKS.append(_wake_up)
@@ -86,7 +98,10 @@ def run_loop(stop: threading.Event, jobs=()) -> None:
         finally:
             db.session.remove()
         timeout = IDLE_SECONDS if wait is None else min(IDLE_SECONDS, max(0.05, wait))
-        _wake.wait(timeout)
+        if wake_fd is None:
+            _wake.wait(timeout)
+        elif select.select([wake_fd], [], [], timeout)[0]:
+            os.read(wake_fd, 4096)
 
 
 def run_forever(jobs=()) -> None:
@@ -112,7 +127,95 @@ def _guarded_loop(app, stop: threading.Event, jobs) -> None:
                 lock.truncate()
                 lock.write(str(os.getpid()))
                 lock.flush()
-                run_loop(stop, jobs)
+                if setting("DELIVERY_PROCESS", 1, app) and hasattr(os, "fork"):
+                    _supervise_delivery_process(app, stop, jobs)
+                else:
+                    run_loop(stop, jobs)
+
+
+def _supervise_delivery_process(app, stop: threading.Event, jobs) -> None:
+    """The periodic jobs run here; the sending runs in a child process of this one, restarted if it dies.
+
+    A separate process, so a big notice never holds this process's GIL while it
+    serves pages, and at a lower CPU priority (DELIVERY_PROCESS_NICE), so under
+    a surge the web process is served first. The child dies with this process.
+    """
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+
+    def wake_child(_rows: int = 1) -> None:
+        try:
+            os.write(wake_w, b"w")
+        except (BlockingIOError, OSError):  # the pipe is full: the child has wake-ups enough
+            pass
+
+    outbox._install_commit_hook()
+    outbox.WAKEUP_CALLBACKS.append(wake_child)
+    schedule = PeriodicSchedule(jobs)
+    child = None
+    try:
+        while not stop.is_set():
+            if child is None or os.waitpid(child, os.WNOHANG)[0]:
+                if child is not None:
+                    log.warning("the delivery process %s ended; starting another", child)
+                child = _fork_delivery_process(app, wake_r)
+            try:
+                schedule.run_due()
+            except Exception:  # pragma: no cover - run_due logs each job's failure itself
+                log.exception("periodic jobs failed")
+            finally:
+                db.session.remove()
+            stop.wait(CHILD_CHECK_SECONDS)
+    finally:
+        outbox.WAKEUP_CALLBACKS.remove(wake_child)
+        if child is not None:
+            _stop_child(child)
+        os.close(wake_r)
+        os.close(wake_w)
+
+
+def _fork_delivery_process(app, wake_fd: int) -> int:
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        _die_with_parent(parent)
+        os.nice(int(setting("DELIVERY_PROCESS_NICE", 3, app)))
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        with app.app_context():
+            db.engine.dispose(close=False)  # the parent's connections stay the parent's
+            run_loop(stop, (), wake_fd=wake_fd)
+    except BaseException:
+        log.exception("delivery process failed")
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _die_with_parent(parent: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except Exception:  # not Linux: the heartbeat-less rows of an orphan are taken over after their lease
+        pass
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _stop_child(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
 
 
 def start_embedded_worker(app, jobs=()) -> threading.Thread | None:
