@@ -3,4 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from . import auth, catalog, dashboard, incidents, maintenance, people, playbooks, records, upstreams  # noqa: E402,F401
+from . import (auth, catalog, dashboard, incidents, maintenance, people, playbooks, records,  # noqa: E402,F401
+               labels, subscribers, upstreams)
