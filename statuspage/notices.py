@@ -131,6 +131,8 @@ def tenant_of(subscriber):
 _ACTION_WORDS = re.compile(r"^\W*(hotline|call|phone|contact|please call|热线|电话|拨打|请拨打|联系)", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
 ACTION_MAX = 300
+# A what-to-do line that names itself ("**What to do now:** call …", "现在怎么办：…") needs no label of ours.
+_SELF_LABELLED = re.compile(r"^\W*(what to do|what you can do|meanwhile|现在怎么办|您可以|应对|怎么办)", re.IGNORECASE)
 
 
 def _is_action(line: str) -> bool:
@@ -197,7 +199,8 @@ def notice_for(incident, update, locale: str = "en", subscriber=None, token: str
         body_html=render_markdown(body),
         action_text=markdown_to_text(action),
         action_html=render_markdown(action) if action else Markup(""),
-        action_is_hotline=hotline,
+        # Labelled "What to do:" only when the line does not say so itself.
+        action_is_hotline=hotline and not _SELF_LABELLED.match(action),
         detail_text=markdown_to_text(detail),
         detail_html=render_markdown(detail) if detail else Markup(""),
         incident_url=incident_url(incident, tenant, link_token),

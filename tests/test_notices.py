@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from statuspage.channels.sms.render import sms_segments
+from statuspage.extensions import db
 from statuspage.notices import render_notice
 from tests.factories import gen_incident
 
@@ -170,3 +171,18 @@ def test_webhook_and_sms_link_a_tenants_subscriber_to_the_tenants_page(app, db):
     assert url == f"http://status.test/t/northwind/incidents/{incident.id}"
     text = render_notice("sms", incident, update, "en", phone)["text"]
     assert f"http://status.test/t/globex/incidents/{incident.id}?s=" in text and text.startswith("[Globex]")
+
+
+def test_a_what_to_do_line_that_names_itself_is_not_labelled_twice(app):
+    """The demo playbook's line starts "**What to do now:**": the email must not say "What to do:" above it."""
+    incident = gen_incident("CRM withdrawals failing", body=(
+        "Withdrawals fail.\n\n**What to do now:** call our hotline 400-820-8820 and we process them by hand."))
+    db.session.commit()
+    text = render_notice("email", incident, incident.updates[0], "en")["text"]
+    assert "What to do now: call our hotline 400-820-8820" in text
+    assert "What to do:" not in text
+    zh = gen_incident("出金失败", body="出金失败。\n\n**现在怎么办：** 请拨打热线 400-820-8820。")
+    db.session.commit()
+    zh_text = render_notice("email", zh, zh.updates[0], "zh_Hans")["text"]
+    assert "现在怎么办： 请拨打热线 400-820-8820" in zh_text.replace("：**", "：") or "现在怎么办：请拨打热线" in zh_text
+    assert "您可以这样做：" not in zh_text
