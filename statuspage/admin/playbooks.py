@@ -19,6 +19,8 @@ def _form_of(template: Playbook | None) -> FormValues:
         return FormValues(impact="minor", status="investigating")
     form = FormValues(name=template.name, impact=template.impact, status=template.status,
                       component_ids=[str(c) for c in template.component_ids or []], **(template.defaults or {}))
+    for key in template.optional_placeholders or []:
+        form[f"optional_{key}"] = "on"
     for locale, parts in (template.texts or {}).items():
         form[f"title_{locale}"] = parts.get("title", "")
         form[f"body_{locale}"] = parts.get("body", "")
@@ -28,7 +30,8 @@ def _form_of(template: Playbook | None) -> FormValues:
 def _page(template, form, errors, status=200):
     return render_template("admin/playbook_form.html", template=template, form=form, errors=errors,
                            impacts=IMPACTS, statuses=INCIDENT_STATUSES, components=live_components(),
-                           placeholders=service.PLACEHOLDERS, locales=service.LOCALES), status
+                           placeholders=service.PLACEHOLDERS, placeholder_labels=service.PLACEHOLDER_LABELS,
+                           locales=service.LOCALES), status
 
 
 @bp.get("/playbooks")
