@@ -62,4 +62,4 @@ def _page_id_for_templates() -> str:
     return page_id()
 
 
-from . import access_groups, components, incidents, pages, subscribers, templates  # noqa: E402,F401
+from . import access_groups, components, incidents, pages, postmortems, subscribers, templates  # noqa: E402,F401

@@ -159,6 +159,10 @@ def _window(data: dict, kind: str, incident: Incident | None = None) -> dict:
 @require_role("responder")
 def incidents_create():
     data = wrapped(body(), "incident")
+    if data.get("backfilled") is not None and as_bool(data["backfilled"], "backfilled"):
+        # A backfilled incident is history; ours would go live and notify. Refused rather than surprising anyone.
+        raise ManageApiError(422, "backfilled incidents are not supported: post it, then resolve it, or use the "
+                                  "admin pages.")
     kind = _kind_of(data)
     metadata = clean_metadata(data.get("metadata"))
     window = _window(data, kind)

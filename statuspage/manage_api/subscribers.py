@@ -55,6 +55,14 @@ def subscribers_list():
     return jsonify([ser.subscriber(s) for s in items])
 
 
+@route("/pages/<page_id>/subscribers/unsubscribed", ["GET"])
+@require_role("responder")
+def subscribers_unsubscribed():
+    page, per_page = page_window()
+    items = subs.subscribers_by_state(state="unsubscribed", text=request.args.get("q"), page=page, per_page=per_page)
+    return jsonify([ser.subscriber(s) for s in items])
+
+
 @route("/pages/<page_id>/subscribers/<subscriber_id>", ["GET"])
 @require_role("responder")
 def subscribers_get(subscriber_id):

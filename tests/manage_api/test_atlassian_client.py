@@ -51,7 +51,6 @@ def api(db, base_url):
     return {"responder": client(raw), "admin": client(admin_raw)}
 
 
-
 def test_a_script_written_for_api_statuspage_io_runs_against_us(app, db, api, smtp_sink):  # noqa: F811
     gen_subscriber("customer@example.com")
     db.session.commit()

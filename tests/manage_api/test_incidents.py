@@ -153,7 +153,7 @@ def test_refused_input_is_422_with_statuspage_s_error_body_and_changes_nothing(c
     headers = oauth("responder")
     for incident in ({"name": "", "body": "x"}, {"name": "A", "status": "exploded"},
                      {"name": "A", "impact_override": "apocalyptic"}, {"name": "A", "components": {"999": "major_outage"}},
-                     {"name": "A", "metadata": {"jira": "OPS-1"}}):
+                     {"name": "A", "metadata": {"jira": "OPS-1"}}, {"name": "A", "backfilled": True}):
         resp = client.post(f"/v1/pages/{pid}/incidents", headers=headers, json={"incident": incident})
         assert resp.status_code == 422, (incident, resp.get_data(as_text=True))
         assert isinstance(resp.get_json()["error"], str) and resp.get_json()["message"]
@@ -182,3 +182,20 @@ def test_an_incident_on_a_page_access_group_s_component_is_that_tenant_s_only(cl
     assert incident.visibility == "tenants" and [t.slug for t in incident.tenants] == ["acme"]
     assert [r.recipient or r.subscriber.address for r in _deliveries(db, incident.id)] == ["ops@acme.example"]
     assert "Acme portal down" not in client.get("/").get_data(as_text=True)
+
+
+def test_postmortem_is_drafted_published_on_the_incident_page_and_reverted(client, db, oauth, pid):
+    headers = oauth("responder")
+    made = client.post(f"/v1/pages/{pid}/incidents", headers=headers,
+                       json={"incident": {"name": "API errors", "status": "resolved", "body": "Fixed."}}).get_json()
+    url = f"/v1/pages/{pid}/incidents/{made['id']}/postmortem"
+    assert client.get(url, headers=headers).status_code == 404
+    draft = client.put(url, headers=headers, json={"postmortem": {"body_draft": "A certificate expired."}})
+    assert draft.status_code == 200 and draft.get_json()["published_at"] is None
+    assert "A certificate expired." not in client.get(f"/incidents/{made['id']}").get_data(as_text=True)
+    published = client.put(f"{url}/publish.json", headers=headers,
+                           json={"postmortem": {"notify_subscribers": False, "notify_twitter": False}})
+    assert published.get_json()["body"] == "A certificate expired." and published.get_json()["published_at"]
+    assert "A certificate expired." in client.get(f"/incidents/{made['id']}").get_data(as_text=True)
+    assert client.put(f"{url}/revert", headers=headers).get_json()["published_at"] is None
+    assert client.delete(url, headers=headers).status_code == 204

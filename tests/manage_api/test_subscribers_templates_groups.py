@@ -59,6 +59,8 @@ def test_deleting_a_subscriber_unsubscribes_it_softly(client, db, oauth, pid):
     assert resp.status_code == 200 and resp.get_json()["state"] == "unsubscribed"
     db.session.expire_all()
     assert db.session.get(Subscriber, sub.id).deleted_at is not None
+    gone = client.get(f"/v1/pages/{pid}/subscribers/unsubscribed.json", headers=oauth("admin")).get_json()
+    assert [s["id"] for s in gone] == [str(sub.id)]
 
 
 def test_incident_templates_are_playbooks(client, db, oauth, pid):
