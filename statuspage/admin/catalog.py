@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from ..models import COMPONENT_STATUSES, Component, ComponentGroup, Tenant
 from ..services import catalog as service
-from ..services.trash import soft_delete
+from ..services.trash import delete_confirmed, dependents, soft_delete
 from ..services.validation import ValidationError
 from ..templating import COMPONENT_STATUS_LABELS
 from . import bp
@@ -53,9 +53,7 @@ def component_edit(component_id):
         require_role("responder" if action == "status" else "admin")
         try:
             if action == "delete":
-                soft_delete("component", component, actor=acting())
-                flash(_("Component moved to the trash."), "info")
-                return redirect(url_for("admin.components"))
+                return redirect(url_for("admin.component_delete", component_id=component.id))
             if action in ("up", "down"):
                 service.move_component(component, -1 if action == "up" else 1, actor=acting())
                 return redirect(url_for("admin.components"))
@@ -154,9 +152,8 @@ def tenant_update(tenant_id):
     action = request.form.get("action", "save")
     try:
         if action == "delete":
-            soft_delete("tenant", tenant, actor=acting())
-            flash(_("Tenant moved to the trash."), "info")
-        elif action == "rotate":
+            return redirect(url_for("admin.tenant_delete", tenant_id=tenant.id))
+        if action == "rotate":
             service.rotate_tenant_access(tenant, actor=acting())
             flash(_("New access link made. The old link no longer works."), "info")
         else:
@@ -165,3 +162,31 @@ def tenant_update(tenant_id):
     except ValidationError as exc:
         flash_errors(exc)
     return redirect(url_for("admin.tenants"))
+
+
+def _confirm_delete(kind: str, obj, back: str):
+    """GET: what deleting touches, and a box for the typed name. POST: delete once the name matches."""
+    errors = {}
+    if request.method == "POST":
+        try:
+            delete_confirmed(kind, obj, request.form.get("confirm", ""), override=checkbox("override"),
+                             actor=acting())
+        except ValidationError as exc:
+            errors = exc.errors
+        else:
+            flash(_("“%(name)s” moved to the trash; restore it from there.", name=obj.name), "info")
+            return redirect(url_for(back))
+    return render_template("admin/confirm_delete.html", kind=kind, obj=obj, deps=dependents(kind, obj),
+                           errors=errors, back=back), 422 if errors else 200
+
+
+@bp.route("/tenants/<tenant_id>/delete", methods=["GET", "POST"])
+@role_required("admin")
+def tenant_delete(tenant_id):
+    return _confirm_delete("tenant", get_or_404(Tenant, tenant_id), "admin.tenants")
+
+
+@bp.route("/components/<component_id>/delete", methods=["GET", "POST"])
+@role_required("admin")
+def component_delete(component_id):
+    return _confirm_delete("component", get_or_404(Component, component_id), "admin.components")

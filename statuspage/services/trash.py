@@ -5,7 +5,10 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import Component, ComponentGroup, Incident, Subscriber, Playbook, Tenant, UpstreamEntry
+from ..models import (AuditEntry, Component, ComponentGroup, Incident, IncidentComponent, Playbook, Subscriber, Tenant,
+                      UpstreamEntry)
+from ..models.incident import CLOSED_STATUSES, incident_tenant
+from ..models.subscriber import subscriber_component
 from . import audit
 from .audit import Actor
 from .incidents import delete_incident, restore_incident
@@ -42,9 +45,77 @@ def trash_items() -> list[dict]:
         for obj in db.session.scalars(select(model).where(model.deleted_at.is_not(None))
                                       .order_by(model.deleted_at.desc()).limit(500)):
             items.append({"kind": kind, "label": label, "id": obj.id, "name": display_name(kind, obj),
-                          "deleted_at": obj.deleted_at})
+                          "title": getattr(obj, "name", None) if kind == "tenant" else None,
+                          "deleted_at": obj.deleted_at, "deleted_by": None, "brings_back": None})
+            if kind in ("tenant", "component"):
+                items[-1]["brings_back"] = dependents(kind, obj)
     items.sort(key=lambda i: i["deleted_at"], reverse=True)
+    _add_who_deleted(items)
     return items
+
+
+def _add_who_deleted(items: list[dict]) -> None:
+    """Who moved each item to the trash, from the newest delete entry of the audit log."""
+    keys = {(_object_type(i["kind"]), str(i["id"])) for i in items}
+    if not keys:
+        return
+    who = {}
+    query = (select(AuditEntry.object_type, AuditEntry.object_id, AuditEntry.actor)
+             .where(AuditEntry.action.in_(("delete", "subscriber.delete")),
+                    AuditEntry.object_type.in_({k[0] for k in keys} | {"maintenance"}),
+                    AuditEntry.object_id.in_({k[1] for k in keys}))
+             .order_by(AuditEntry.id))
+    for object_type, object_id, actor in db.session.execute(query):
+        who[("incident" if object_type == "maintenance" else object_type, object_id)] = actor
+    for item in items:
+        item["deleted_by"] = who.get((_object_type(item["kind"]), str(item["id"])))
+
+
+def _open_incidents(query) -> list[Incident]:
+    return list(db.session.scalars(query.where(Incident.deleted_at.is_(None), Incident.status.not_in(CLOSED_STATUSES))
+                                   .order_by(Incident.started_at.desc()).limit(200)))
+
+
+def dependents(kind: str, obj) -> dict:
+    """What deleting a tenant or a component touches: open incidents on it, its subscribers or
+    subscriptions, and for a tenant its page (private or not) and the components it owns."""
+    if kind == "tenant":
+        incidents = _open_incidents(select(Incident).join(incident_tenant, incident_tenant.c.incident_id == Incident.id)
+                                    .where(incident_tenant.c.tenant_id == obj.id))
+        subscribers = db.session.scalar(select(func.count()).select_from(Subscriber).where(
+            Subscriber.tenant_id == obj.id, Subscriber.deleted_at.is_(None)))
+        components = db.session.scalar(select(func.count()).select_from(Component).where(
+            Component.tenant_id == obj.id, Component.deleted_at.is_(None)))
+        return {"open_incidents": incidents, "subscribers": subscribers, "components": components,
+                "page": f"/t/{obj.slug}/", "private": obj.private}
+    incidents = _open_incidents(select(Incident).join(IncidentComponent, IncidentComponent.incident_id == Incident.id)
+                                .where(IncidentComponent.component_id == obj.id))
+    subscriptions = db.session.scalar(
+        select(func.count()).select_from(Subscriber)
+        .join(subscriber_component, subscriber_component.c.subscriber_id == Subscriber.id)
+        .where(subscriber_component.c.component_id == obj.id, Subscriber.deleted_at.is_(None),
+               Subscriber.all_components.is_(False)))
+    return {"open_incidents": incidents, "subscriptions": subscriptions}
+
+
+def delete_confirmed(kind: str, obj, typed_name: str, *, override: bool = False, actor: Actor) -> None:
+    """Move a tenant or component to the trash once its name is typed back.
+
+    A tenant with open incidents stays unless `override` (audited as such): its page would 404 while
+    customers are still reading it.
+    """
+    if (typed_name or "").strip() != obj.name:
+        raise ValidationError({"confirm": _("Type the exact name to delete: %(name)s", name=obj.name)})
+    if kind == "tenant":
+        open_incidents = dependents(kind, obj)["open_incidents"]
+        if open_incidents and not override:
+            raise ValidationError({"override": _("This tenant has %(n)d open incidents: resolve them first, or "
+                                                 "tick the box to delete it anyway.", n=len(open_incidents))})
+        if open_incidents:
+            audit.record("delete_override", "tenant", obj.id, actor=actor,
+                         summary=f"{obj.name}: deleted with {len(open_incidents)} open incidents "
+                                 f"({', '.join(str(i.id) for i in open_incidents)})")
+    soft_delete(kind, obj, actor=actor)
 
 
 def soft_delete(kind: str, obj, *, actor: Actor) -> None:
