@@ -20,6 +20,8 @@ import socket
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import select
@@ -118,6 +120,7 @@ class DeliveryRun:
         # Rows per batch, per kind: sized to about BATCH_SECONDS of sending at the rate measured so far, so a
         # dead worker's expired rows are picked up by the next claim soon, whatever the machine's speed.
         self.sizes: dict[str, int] = {}
+        self.pools: dict[str, ThreadPoolExecutor] = {}
         self.prepared: PreparedEmails | None = None
         self.counts = self.keeper.counts
 
@@ -131,6 +134,8 @@ class DeliveryRun:
             self.keeper.flush()
         finally:
             self.keeper.stop()
+            for pool in self.pools.values():
+                pool.shutdown(wait=True)
             for channel in self.channels.values():
                 close = getattr(channel, "close", None)
                 if close is not None:
@@ -196,11 +201,61 @@ class DeliveryRun:
                          .selectinload(Incident.affected))
                 .filter(Delivery.id.in_(ids)).order_by(Delivery.id).populate_existing().all())
         db.session.commit()
+        if getattr(channel, "send_concurrency", 1) > 1 and len(rows) > 1:
+            self._concurrent_batch(channel, rows)
+            return
         for n, row in enumerate(rows):
             if not self.keeper.valid():
                 self._give_back([r.id for r in rows[n:]])
                 return
             self._send_one(channel, row)
+
+    def _concurrent_batch(self, channel, rows: list[Delivery]) -> None:
+        """Render here, send from `channel.send_concurrency` threads (each waits for its rate slot), record here.
+
+        Only the provider call leaves this thread: the database and the ORM rows stay with it.
+        """
+        pool = self.pools.get(channel.name)
+        if pool is None:
+            pool = self.pools[channel.name] = ThreadPoolExecutor(channel.send_concurrency,
+                                                                 thread_name_prefix=f"send-{channel.name}")
+        in_flight = []
+        for n, row in enumerate(rows):
+            if not self.keeper.valid():
+                self._give_back([r.id for r in rows[n:]])
+                break
+            reason = suppression_reason(row)
+            if reason:
+                self.keeper.add(Outcome(row.id, "suppressed", error=reason), "suppressed")
+                continue
+            try:
+                message = delivery_message(row)
+            except Exception as exc:  # a bug in rendering: keep the row, retry later
+                self.app.logger.exception("delivery %s failed unexpectedly", row.id)
+                self._failed(row.id, row.subscriber_id, row.attempts, row.created_at,
+                             DeliveryError(f"{exc.__class__.__name__}: {exc}"))
+                continue
+            target = SimpleNamespace(id=row.id, recipient=row.recipient, kind=row.kind)
+            facts = (row.id, row.subscriber_id, row.attempts, row.created_at)
+            in_flight.append((facts, pool.submit(channel.send, target, message)))
+            while len(in_flight) > 4 * channel.send_concurrency:
+                self._collect(channel, *in_flight.pop(0))
+        for facts, future in in_flight:
+            self._collect(channel, facts, future)
+
+    def _collect(self, channel, facts: tuple, future) -> None:
+        row_id, subscriber_id, attempts, created_at = facts
+        try:
+            provider_id = future.result()
+        except DeliveryError as exc:
+            self._failed(row_id, subscriber_id, attempts, created_at, exc)
+            return
+        except Exception as exc:  # an unexpected provider answer: keep the row, retry later
+            self.app.logger.exception("delivery %s failed unexpectedly", row_id)
+            self._failed(row_id, subscriber_id, attempts, created_at, DeliveryError(f"{exc.__class__.__name__}: {exc}"))
+            return
+        self.keeper.add(Outcome(row_id, getattr(channel, "sent_status", "sent"), provider_id=provider_id,
+                                channel=channel.name), "sent")
 
     def _send_one(self, channel, row: Delivery) -> None:
         reason = suppression_reason(row)

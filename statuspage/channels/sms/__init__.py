@@ -1,6 +1,7 @@
 """SMS through the twilio client, under a global send-rate ceiling; Twilio's callbacks in webhooks.py."""
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 
 from twilio.base.exceptions import TwilioRestException
@@ -8,6 +9,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from ...ratelimit import sms_bucket
+from ...settings import setting
 from ..base import Channel, DeliveryError
 from .errors import classify_twilio_error
 from .render import render_message, render_notice
@@ -28,16 +30,24 @@ class SmsChannel(Channel):
 
     def __init__(self, app):
         super().__init__(app)
-        self.client = None
         self.unreachable: DeliveryError | None = None  # Twilio did not answer: skip the rest of the batch
+        # Sends in flight at once (each waits for its own rate slot): one HTTP round trip per message
+        # would cap a sender far below a Messaging Service's 100-500 messages per second.
+        self.send_concurrency = max(1, int(setting("SMS_SEND_CONCURRENCY", 8, app)))
+        self._local = threading.local()
 
     @contextmanager
     def batch(self):
-        self.client = make_client(self.app)
-        try:
-            yield self
-        finally:
-            self.client = None
+        self.unreachable = None
+        yield self
+
+    @property
+    def client(self):
+        """This thread's Twilio client (kept across batches; a client's HTTP session is not shared)."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = make_client(self.app)
+        return client
 
     def send(self, delivery, message: dict) -> str | None:
         c = self.app.config
@@ -54,9 +64,8 @@ class SmsChannel(Channel):
         if self.unreachable is not None:
             raise self.unreachable
         sms_bucket(self.app).acquire()
-        client = self.client or make_client(self.app)
         try:
-            result = client.messages.create(**params)
+            result = self.client.messages.create(**params)
         except Exception as exc:
             err = classify_twilio_error(exc)
             if not isinstance(exc, TwilioRestException):
