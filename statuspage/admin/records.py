@@ -46,14 +46,24 @@ def trash_action(kind, object_id):
     return redirect(url_for("admin.trash_view"))
 
 
-def _audit_entries(limit: int) -> list[AuditEntry]:
-    return audit.entries(request.args, limit)
+def _audit_filters() -> dict:
+    """The page's select boxes name an actor exactly; an old bookmark's free text still matches a part."""
+    filters = request.args.to_dict()
+    filters["actor_exact"] = bool(filters.get("actor")) and filters.get("actor") in audit.filter_choices()["actor"]
+    return filters
+
+
+def _audit_entries(limit: int, before_id: int | None = None) -> list[AuditEntry]:
+    return audit.entries(_audit_filters(), limit, before_id=before_id)
 
 
 def _entry_row(e: AuditEntry) -> dict:
     return {"id": e.id, "created_at": e.created_at.isoformat(), "actor": e.actor, "via": e.via, "action": e.action,
             "object_type": e.object_type, "object_id": e.object_id, "summary": e.summary,
             "before": e.before, "after": e.after}
+
+
+AUDIT_PAGE = 200
 
 
 @bp.get("/audit")
@@ -74,8 +84,12 @@ def audit_log():
                              for k in ("id", "created_at", "actor", "via", "action", "object_type", "object_id",
                                        "summary", "before", "after")])
         return _download(out.getvalue(), "text/csv; charset=utf-8", "audit.csv")
-    entries = _audit_entries(300)
-    return render_template("admin/audit.html", entries=entries, args=request.args)
+    entries = _audit_entries(AUDIT_PAGE + 1, before_id=id_value(request.args.get("before")))
+    more = len(entries) > AUDIT_PAGE
+    entries = entries[:AUDIT_PAGE]
+    args = {k: v for k, v in request.args.items() if k != "before" and v}
+    return render_template("admin/audit.html", entries=entries, args=args, choices=audit.filter_choices(),
+                           next_before=entries[-1].id if more and entries else None)
 
 
 def _download(body: str, mimetype: str, filename: str) -> Response:
