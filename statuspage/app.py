@@ -131,9 +131,19 @@ def install_version_listener_once(install) -> None:
 
 
 def _tune_sqlite(engine) -> None:
-    """WAL, foreign keys and a busy timeout on every SQLite connection."""
+    """WAL, foreign keys and a busy timeout on every SQLite connection; the files readable by their owner only."""
     if engine.dialect.name != "sqlite":
         return
+    path = engine.url.database if engine.url.database and ":memory:" not in str(engine.url) else None
+    if path:
+        # SQLite gives the -wal and -shm files the mode of the database file: create it 0600 before
+        # SQLite does (0644), and tighten one made by an older version.
+        try:
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        except OSError:  # no such directory (yet) or read-only: SQLite reports it on connect
+            pass
+        _owner_only(path)
+
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):
         cur = dbapi_conn.cursor()
@@ -143,6 +153,18 @@ def _tune_sqlite(engine) -> None:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+        if path:
+            _owner_only(path)
+
+
+def _owner_only(db_path: str) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            os.chmod(db_path + suffix, 0o600)
+        except FileNotFoundError:
+            pass
+        except PermissionError:  # another user's file (a shared install): leave it to its owner
+            pass
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -32,7 +32,8 @@ _PUBLIC_TABLES = {
 
 _lock = threading.Lock()
 _bodies: "OrderedDict[tuple, tuple[bytes, str]]" = OrderedDict()
-_latest: dict[tuple, tuple] = {}
+# The last good copy per page, for while the database is down: bounded like _bodies, least recently used out.
+_latest: "OrderedDict[tuple, tuple]" = OrderedDict()
 _version_memo: dict[object, tuple[float, tuple | None]] = {}
 MAX_ENTRIES = 2000
 
@@ -210,6 +211,8 @@ def cached_response(parts: tuple, render, mimetype: str = "text/html; charset=ut
     if version is None:
         with _lock:
             stale = _latest.get(base_key)
+            if stale is not None:
+                _latest.move_to_end(base_key)
         if stale is None:
             return Response("Service temporarily unavailable. Please retry shortly.\n", 503,
                             mimetype="text/plain", headers={"Retry-After": "10"})
@@ -234,6 +237,9 @@ def cached_response(parts: tuple, render, mimetype: str = "text/html; charset=ut
             while len(_bodies) > MAX_ENTRIES:
                 _bodies.popitem(last=False)
             _latest[base_key] = (body, etag, mimetype, changed)
+            _latest.move_to_end(base_key)
+            while len(_latest) > MAX_ENTRIES:
+                _latest.popitem(last=False)
     else:
         body, mimetype = hit
     return _finish(body, etag, mimetype, changed, private, status=status)

@@ -12,9 +12,8 @@ import os
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
+import pytz
 from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -66,15 +65,19 @@ def normalize_locale(value: str | None) -> str | None:
 
 
 def select_timezone() -> str | None:
-    """The viewer's zone from the `tz` cookie (static/js/tz.js), else SITE_TIME_ZONE."""
+    """The viewer's zone from the `tz` cookie (static/js/tz.js), else SITE_TIME_ZONE.
+
+    Checked with pytz, the library Flask-Babel renders with: zoneinfo also accepts names such as
+    `Factory`, `localtime` or `posix/UTC` that pytz refuses, and those made every page a 500.
+    """
     for tz in (request.cookies.get("tz"), current_app.config.get("SITE_TIME_ZONE")):
-        if tz:
-            try:
-                ZoneInfo(tz)
-                return tz
-            except Exception:
-                continue
+        if tz and known_time_zone(tz):
+            return tz
     return None
+
+
+def known_time_zone(name: str) -> bool:
+    return isinstance(name, str) and len(name) <= 64 and name in pytz.all_timezones_set
 
 
 def register_i18n(app: Flask) -> None:
@@ -102,15 +105,22 @@ def remember_language_choice(resp):
 
 
 def lang_url(code: str) -> str:
-    """The current page in another language (other query arguments kept)."""
-    args = request.args.to_dict(flat=False)
-    args[LANG_COOKIE] = [code]
+    """The current page in another language, built by url_for from the matched route.
+
+    Never from the raw path (`/\\evil.example` would become a link off-site) and never with the
+    visitor's other query arguments: a cached page would hand them to every later reader. Only a
+    plain page number survives; a page with no route (a 404) links to the home page.
+    """
+    args = {LANG_COOKIE: code}
+    page = request.args.get("page", "")
+    if page.isdigit() and len(page) <= 6:
+        args["page"] = page
     if request.endpoint and request.url_rule is not None:
         try:
             return url_for(request.endpoint, **(request.view_args or {}), **args)
-        except Exception:  # an endpoint whose args clash with the query: fall back to the path
+        except Exception:  # why: a route that cannot be rebuilt (odd view args) still gets a safe link
             pass
-    return request.path + "?" + urlencode(args, doseq=True)
+    return url_for("public.index", lang=code)
 
 
 def viewer_time_zone() -> str:

@@ -1,7 +1,8 @@
-"""Security headers on every response: a strict CSP with no inline script."""
+"""Security headers on every response (a strict CSP with no inline script), and a small body limit
+for requests anyone may send."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, abort, request
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -14,7 +15,23 @@ def is_embeddable(path: str) -> bool:
     return path.startswith(EMBEDDABLE) or (path.startswith("/t/") and path.endswith(EMBEDDABLE))
 
 
+def anonymous_request() -> bool:
+    """No bearer or OAuth header and not an admin page: anyone on the internet may send it."""
+    return not (request.headers.get("Authorization") or request.path.startswith("/admin"))
+
+
 def register_security_headers(app: Flask) -> None:
+    @app.before_request
+    def _limit_anonymous_bodies():
+        # MAX_CONTENT_LENGTH is sized for admin imports; what anyone may send is far smaller.
+        limit = app.config.get("ANONYMOUS_MAX_BODY")
+        if not limit or request.method in ("GET", "HEAD", "OPTIONS") or not anonymous_request():
+            return None
+        if request.content_length is not None and request.content_length > limit:
+            abort(413)
+        request.max_content_length = limit  # a chunked body without a length stops there too
+        return None
+
     @app.after_request
     def _headers(resp):
         h = resp.headers

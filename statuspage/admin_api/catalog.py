@@ -10,12 +10,13 @@ from ..services.snapshots import component_dict, tenant_dict
 from ..services.trash import restore, soft_delete
 from . import bp
 from .common import ApiError, api_actor, api_token, json_body, require_role
-from .helpers import flag, get_or_404, list_limit
+from .helpers import flag, get_or_404, list_limit, token_is_admin
 
 
 def tenant_json(tenant: Tenant) -> dict:
     data = tenant_dict(tenant)
-    if tenant.private:
+    # The link opens the tenant's page to whoever holds it: admins hand it out, as in the admin pages.
+    if tenant.private and token_is_admin():
         data["access_url"] = service.tenant_access_url(tenant)
     return data
 

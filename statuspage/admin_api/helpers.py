@@ -41,6 +41,17 @@ def error_for_reader(error: str | None) -> str | None:
     return GENERIC_ERROR
 
 
+def page_number(name: str = "page", maximum: int = 100_000) -> int:
+    """A 1-based page number from the query string; anything that is not one (or is absurdly far) is a 400."""
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return 1
+    if not raw.isdigit() or len(raw) > 9 or not 1 <= int(raw) <= maximum:
+        raise ApiError(400, "bad_request", _("%(name)s must be a whole number from 1 to %(max)s.", name=name,
+                                             max=maximum))
+    return int(raw)
+
+
 def flag(name: str) -> bool:
     value = (request.args.get(name) or "").lower()
     if value not in ("", "0", "1", "true", "false"):

@@ -11,7 +11,7 @@ from ..services.subscriber_import import export_csv, import_csv_stream
 from ..services.subscriptions import subscriber_json as serialize
 from . import bp
 from .common import ApiError, api_actor, json_body, require_role
-from .helpers import token_is_admin
+from .helpers import page_number, token_is_admin
 
 
 def _subscriber_or_404(subscriber_id: int):
@@ -31,8 +31,8 @@ def _invalid(exc: subs.SubscriptionError) -> ApiError:
 @bp.get("/subscribers")
 @require_role("responder")
 def list_subscribers():
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    per_page = min(500, max(1, request.args.get("per_page", 100, type=int) or 100))
+    page = page_number()
+    per_page = min(500, page_number("per_page", maximum=10**6)) if request.args.get("per_page") else 100
     try:
         items, total = subs.search_subscribers(
             deleted=request.args.get("deleted") in ("1", "true"), channel=request.args.get("channel"),

@@ -4,12 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import abort, current_app, redirect, request
+from flask import Response, abort, current_app, redirect, request
 from flask_login import current_user
 
 from ..models import Tenant
 from ..services import tenants as tenant_access
-from ..services.tenants import find_tenant_by_slug
 from ..services.visibility import Viewer
 
 
@@ -62,7 +61,11 @@ def resolve_scope(slug: str | None) -> Scope:
     is_admin = viewer_is_admin()
     if slug is None:
         return Scope(Viewer(None, is_admin))
-    tenant = find_tenant_by_slug(slug)
+    try:
+        tenant = tenant_access.find_tenant_for_page(slug)
+    except tenant_access.DatabaseUnavailable:
+        abort(Response("Service temporarily unavailable. Please retry shortly.\n", 503, mimetype="text/plain",
+                       headers={"Retry-After": "10"}))
     if tenant is None:
         abort(404)
     granted = None

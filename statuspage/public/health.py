@@ -1,6 +1,7 @@
 """Liveness, readiness and Prometheus metrics."""
 from __future__ import annotations
 
+import hmac
 import time
 from importlib.metadata import version
 
@@ -84,6 +85,11 @@ def _not_ready(code: str, reason: str):
 
 @bp.get("/metrics")
 def metrics():
+    wanted = current_app.config.get("METRICS_TOKEN")
+    if wanted and not hmac.compare_digest(request.headers.get("Authorization", "").encode(),
+                                          f"Bearer {wanted}".encode()):
+        return Response("Send 'Authorization: Bearer <METRICS_TOKEN>'.\n", 401, mimetype="text/plain",
+                        headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     BUILD.labels(software_version()).set(1)
     try:
         for status, n in health.outbox_counts().items():

@@ -116,7 +116,20 @@ def _json_error(exc: subs.SubscriptionError):
     return jsonify(body), exc.status
 
 
-@bp.route("/subscriptions/confirm/<token>", methods=["GET", "POST"])
+@bp.get("/subscriptions/confirm/<token>")
+def confirm_page(token: str):
+    """A GET only shows the button: mail gateways that follow every link must not confirm for the reader."""
+    try:
+        sub = subs.subscriber_to_confirm(token)
+    except subs.SubscriptionError as exc:
+        return render_template("subscriptions/message.html", title=_("Subscription"), message=exc.message), exc.status
+    if sub is None:
+        return _confirm_code(token)
+    return render_template("subscriptions/confirm.html", subscriber=sub, token=token, tenant=sub.tenant,
+                           base_path=f"/t/{sub.tenant.slug}" if sub.tenant else "")
+
+
+@bp.post("/subscriptions/confirm/<token>")
 def confirm(token: str):
     try:
         sub = subs.confirm(token)

@@ -11,6 +11,7 @@ from ..models import (Component, ComponentGroup, Incident, IncidentComponent, In
                       SiteState, Playbook, Tenant, subscriber_component, utcnow)
 from . import audit
 from .audit import Actor
+from .import_rules import check_import
 from .subscriptions import create_subscriber
 from .snapshots import component_dict, group_dict, incident_dict, subscriber_dict, template_dict, tenant_dict
 from .validation import ValidationError
@@ -72,6 +73,7 @@ def import_config(data: dict, actor: Actor) -> dict:
     if not _is_empty():
         raise ValidationError({"file": _("Import needs an empty instance: it already has components, tenants, "
                                          "incidents, playbooks or subscribers.")})
+    check_import(data)
     try:
         counts = _load(data)
     except (KeyError, TypeError, ValueError) as exc:

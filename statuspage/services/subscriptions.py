@@ -289,11 +289,27 @@ def confirm(token: str) -> Subscriber | None:
 
 
 def confirm_email(token: str) -> Subscriber:
+    sub = _email_link_subscriber(read_confirm_token(token))
+    _activate(sub)
+    return sub
+
+
+def subscriber_to_confirm(token: str) -> Subscriber | None:
+    """Whom an email confirm link is for, changing nothing (the page's GET); None for an SMS code page."""
     data = read_confirm_token(token)
-    sub = db.session.get(Subscriber, int(data.get("s") or 0)) if "s" in data else None
+    if "p" in data:
+        return None
+    return _email_link_subscriber(data)
+
+
+def _email_link_subscriber(data: dict) -> Subscriber:
+    try:
+        sub_id = int(data.get("s") or 0)
+    except (TypeError, ValueError):
+        sub_id = 0
+    sub = db.session.get(Subscriber, sub_id) if 0 < sub_id < 2**31 else None
     if sub is None or sub.deleted_at is not None or not sub.token.startswith(str(data.get("k"))):
         raise SubscriptionError(_("This confirmation link is not valid."), status=404)
-    _activate(sub)
     return sub
 
 

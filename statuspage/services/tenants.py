@@ -9,10 +9,14 @@ accepts it.
 from __future__ import annotations
 
 import secrets
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import Tenant
@@ -35,6 +39,59 @@ def find_tenant_by_slug(slug, live: bool = True) -> Tenant | None:
     if live:
         query = query.where(Tenant.deleted_at.is_(None))
     return db.session.scalars(query).first()
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached and no earlier copy of the tenant is known."""
+
+
+@dataclass(frozen=True)
+class TenantCopy:
+    """What a tenant page needs to know about its tenant, kept from the last good read."""
+
+    id: int
+    name: str
+    slug: str
+    description: str
+    private: bool
+    access_version: int
+    access_secret: str
+    deleted_at: None = None
+
+
+_KNOWN_MAX = 1000
+_known: "OrderedDict[str, TenantCopy | None]" = OrderedDict()
+_known_lock = threading.Lock()
+
+
+def find_tenant_for_page(slug) -> Tenant | TenantCopy | None:
+    """find_tenant_by_slug for the public pages: while the database is down, the copy last read
+    (so the page can be served from the cache, access links still checked); DatabaseUnavailable
+    when there is none."""
+    if not possible_slug(slug):
+        return None
+    try:
+        tenant = find_tenant_by_slug(slug)
+    except SQLAlchemyError:
+        db.session.rollback()
+        with _known_lock:
+            if slug not in _known:
+                raise DatabaseUnavailable() from None
+            return _known[slug]
+    copy = None if tenant is None else TenantCopy(
+        tenant.id, tenant.name, tenant.slug, tenant.description or "", tenant.private, tenant.access_version or 1,
+        tenant.access_secret)
+    with _known_lock:
+        _known[slug] = copy
+        _known.move_to_end(slug)
+        while len(_known) > _KNOWN_MAX:
+            _known.popitem(last=False)
+    return tenant
+
+
+def forget_known_tenants() -> None:
+    with _known_lock:
+        _known.clear()
 
 
 def find_tenants_by_slugs(slugs: list[str]) -> dict[str, Tenant]:
@@ -77,8 +134,15 @@ def verify_access(tenant: Tenant, token: str | None) -> bool:
 
 
 def verify_subscriber_link(tenant: Tenant, token: str | None) -> bool:
-    """A notice's signed link (`?s=`): valid while its subscriber still receives the tenant's notices."""
-    return link_subscriber(tenant, token) is not None
+    """A notice's signed link (`?s=`): valid while its subscriber still receives the tenant's notices.
+
+    While the database is down it cannot be checked: False (the access cookie still can be).
+    """
+    try:
+        return link_subscriber(tenant, token) is not None
+    except SQLAlchemyError:
+        db.session.rollback()
+        return False
 
 
 def rotate_access(tenant: Tenant) -> str:
