@@ -22,6 +22,7 @@ from .delivery.runner import start_embedded_worker
 from .errors import register_error_handlers
 from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from .i18n import compile_catalogues_at_start, register_i18n, select_babel_locale, select_timezone
+from .integrations import bp as integrations_bp
 from .jobs import PERIODIC_JOBS
 from .manage_api import bp as manage_api_bp
 from .models import AdminUser
@@ -179,6 +180,9 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)
     app.register_blueprint(manage_api_bp, url_prefix="/v1")
     csrf.exempt(manage_api_bp)
+    # Monitoring tools post with the secret URL, not a session: no CSRF token to carry.
+    app.register_blueprint(integrations_bp)
+    csrf.exempt(integrations_bp)
     register_channel_blueprints(app)
 
 

@@ -55,7 +55,7 @@ LAYER_OF_SUBPACKAGE = {
     "notices": "notices",
     "delivery": "delivery",
     "services": "services", "upstream": "services",
-    "public": "views", "admin": "views", "admin_api": "views", "manage_api": "views",
+    "public": "views", "admin": "views", "admin_api": "views", "integrations": "views", "manage_api": "views",
     "app": "entry", "cli": "entry", "tasks": "entry", "demo": "entry", "bootstrap": "entry", "jobs": "entry",
 }
 REQUEST_STATE = {"flask": {"g", "request", "session"}, "flask_login": {"current_user"},

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import jsonify
 
 from ..channels import CHAT_CHANNELS, SUBSCRIBER_CHANNELS
-from ..models import COMPONENT_STATUSES, DELIVERY_STATUSES, IMPACTS, INCIDENT_STATUSES, MAINTENANCE_STATUSES, VISIBILITIES
+from ..models import (COMPONENT_STATUSES, DELIVERY_STATUSES, IMPACTS, INCIDENT_STATUSES, INTEGRATION_KINDS,
+                      MAINTENANCE_STATUSES, RESOLVE_MODES, VISIBILITIES)
 from . import bp
 
 ROLES = ("viewer", "responder", "admin")
@@ -150,6 +151,25 @@ SCHEMAS = {
         "next_fetch_at": timestamp, "last_status": {"type": ["integer", "null"]},
         "last_error": {"type": ["string", "null"]}, "consecutive_failures": {"type": "integer"},
         "entries_seen": {"type": "integer"}, "deleted_at": timestamp}},
+    "Integration": {"type": "object", "required": ["id", "kind", "name"], "properties": {
+        "id": {"type": "integer"}, "kind": {"type": "string", "enum": list(INTEGRATION_KINDS)},
+        "name": {"type": "string"}, "component_map": {"type": "object"}, "component_label": {"type": "string"},
+        "severity_label": {"type": "string"}, "severity_map": {"type": "object"},
+        "resolve": {"type": "string", "enum": list(RESOLVE_MODES)}, "url_hint": {"type": "string"},
+        "url": {"type": "string", "description": "Only in the answer to POST: the secret URL, shown once."},
+        "last_received_at": timestamp, "received_count": {"type": "integer"}, "created_at": timestamp,
+        "deleted_at": timestamp}},
+    "IntegrationInput": {"type": "object", "required": ["kind", "name"], "properties": {
+        "kind": {"type": "string", "enum": list(INTEGRATION_KINDS)},
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "component_map": {"type": "object", "description": "alert label value → component id",
+                          "additionalProperties": {"type": "integer", "minimum": 1}},
+        "component_label": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,99}$"},
+        "severity_label": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,99}$"},
+        "severity_map": {"type": "object", "description": "severity → component status",
+                         "additionalProperties": {"type": "string", "enum": list(COMPONENT_STATUSES)}},
+        "resolve": {"type": "string", "enum": list(RESOLVE_MODES),
+                    "description": "restore: a resolved alert puts its component back; propose: only notes it"}}},
     "UpstreamInput": {"type": "object", "required": ["name", "url"], "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 200}, "url": {"type": "string", "maxLength": 1000},
         "kind": {"type": "string", "enum": ["rss", "atom", "statuspage"]},
@@ -234,10 +254,12 @@ def build_spec() -> dict:
     paths.update(_subscriber_paths())
     paths.update(_crud("upstreams", "Upstream", "admin", patch=False))
     paths["/upstreams"]["get"]["parameters"] = [{"name": "deleted", "in": "query", "schema": {"type": "boolean"}}]
+    paths.update(_crud("integrations", "Integration", "admin", patch=False, restore=False))
+    paths["/integrations"]["get"]["parameters"] = [{"name": "deleted", "in": "query", "schema": {"type": "boolean"}}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "statuspage admin API", "version": "1.0.0",
-                 "description": "Manage components, tenants, incidents, subscribers and upstream feeds. "
+                 "description": "Manage components, tenants, incidents, subscribers, upstream feeds and integrations. "
                                 "Every error is `{\"error\": {\"code\", \"message\"}}` with a 4xx status. "
                                 "Token roles: " + ", ".join(ROLES) + "; a token never exceeds its user."},
         "servers": [{"url": "/api/admin/v1"}],

@@ -18,6 +18,7 @@ from .incident import (
 )
 from .idempotency import IdempotencyKey
 from .inbound import InboundMessage
+from .integration import ALERT_STATES, INTEGRATION_KINDS, RESOLVE_MODES, Alert, AlertGroup, Integration
 from .site import Setting, SiteState, TenantState
 from .subscriber import Subscriber, subscriber_component
 from .tenant import Tenant
