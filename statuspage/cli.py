@@ -13,6 +13,7 @@ from .public.mirror import MirrorError
 from .public.republish import publish_everywhere
 from .services import accounts
 from .services.audit import Actor
+from .services.secret_keys import reencrypt_secrets
 from .services.subscriber_import import export_csv, import_csv_file
 from .services.validation import ValidationError
 from .upstream import poll_all, poll_forever
@@ -107,6 +108,11 @@ def register_cli(app: Flask) -> None:
         with open(path, "w", encoding="utf-8", newline="") as out:
             count = export_csv(out, actor=Actor.cli())
         click.echo(f"Exported {count} subscribers to {path}")
+
+    @app.cli.command("reencrypt-secrets")
+    def reencrypt_secrets_cmd() -> None:
+        """Store TOTP seeds and webhook secrets again under the current SECRET_KEY (after a rotation)."""
+        click.echo(f"Re-encrypted {reencrypt_secrets(actor=Actor.cli())} secrets")
 
     @app.cli.command("mirror")
     @click.option("--out", "out", required=True, type=click.Path(file_okay=False),

@@ -89,6 +89,7 @@ def config_from_env(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": _int(env.get("MAX_CONTENT_LENGTH"), 64 * 1024 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,
         "AUTO_MIGRATE": _bool(env.get("AUTO_MIGRATE"), default=database_url.startswith("sqlite")),
+        "SECRET_KEY_FALLBACKS": [k.strip() for k in (env.get("SECRET_KEY_FALLBACKS") or "").split(",") if k.strip()],
         "OUTBOUND_ALLOW_NETWORKS": env.get("OUTBOUND_ALLOW_NETWORKS") or "",
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "ANONYMOUS_MAX_BODY": _int(env.get("ANONYMOUS_MAX_BODY"), 64 * 1024),

@@ -135,3 +135,15 @@ def test_an_old_secret_key_in_the_fallbacks_still_reads_the_secrets(app, db):
     app.config["SECRET_KEY"] = "a-new-secret-key"
     db.session.expire_all()
     assert db.session.get(AdminUser, user.id).totp_secret == secret
+
+
+def test_reencrypt_secrets_moves_every_secret_to_the_new_key(app, db, runner):
+    user, secret = _enrolled(db)
+    old_key = app.config["SECRET_KEY"]
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    app.config["SECRET_KEY"] = "a-new-secret-key"
+    result = runner.invoke(args=["reencrypt-secrets"])
+    assert result.exit_code == 0 and "Re-encrypted 1 secrets" in result.output
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    db.session.expire_all()
+    assert db.session.get(AdminUser, user.id).totp_secret == secret
