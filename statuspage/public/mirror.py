@@ -201,7 +201,7 @@ def publish(app: Flask, out: str | os.PathLike, files: list[MirrorFile] | None =
         known = last.files if last is not None and previous is not None and last.path.resolve() == previous else None
         build = Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%dT%H%M%S-"), dir=builds))
         try:
-            os.chmod(build, 0o755)  # mkdtemp makes 0700; the web server reads the tree as another user
+            os.chmod(build, 0o755)  # nosec B103: mkdtemp makes 0700; the web server reads the public tree as another user
             write_tree(build, files, previous, known)
             _flip(out, build)
         except BaseException:

@@ -166,4 +166,4 @@ def _reset_sequences() -> None:
         return
     for table in ("component_group", "tenant", "component", "template", "incident", "incident_update", "subscriber"):
         db.session.execute(text(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"))
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"))  # nosec B608: table names from the fixed tuple above

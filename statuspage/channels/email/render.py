@@ -53,7 +53,7 @@ def tel_links(html: str) -> Markup:
             out.append(f'<a href="tel:{e164}" style="color:inherit;font-weight:bold">{piece[start:end]}</a>')
             last = end
         out.append(piece[last:])
-    return Markup("".join(out))
+    return Markup("".join(out))  # nosec B704: `html` is rendered (escaped) HTML; only E.164 digits are added
 
 
 def sender_address() -> str:
