@@ -53,7 +53,9 @@ DELIVERY_STATUS_LABELS = {
 }
 ROLE_LABELS = {"viewer": _l("Viewer"), "responder": _l("Responder"), "admin": _l("Administrator")}
 VISIBILITY_LABELS = {"public": _l("Public"), "tenants": _l("Tenants only"), "drill": _l("Drill")}
-CHANNEL_LABELS = {"email": _l("Email"), "sms": _l("SMS"), "webhook": _l("Webhook"), "log": _l("Log only")}
+CHANNEL_LABELS = {"email": _l("Email"), "sms": _l("SMS"), "webhook": _l("Webhook"), "log": _l("Log only"),
+                  "slack": "Slack", "teams": "Microsoft Teams", "wecom": _l("WeCom"), "feishu": _l("Feishu"),
+                  "dingtalk": _l("DingTalk")}
 
 
 def locale_code() -> str:
