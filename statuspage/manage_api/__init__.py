@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 from ..extensions import db
 from ..services.page_profile import page_id
 from ..services.validation import ValidationError
-from .common import ManageApiError, finish_idempotent
+from .common import ManageApiError, finish_idempotent, require_role
 
 bp = Blueprint("manage_api", __name__)
 bp.after_request(finish_idempotent)
@@ -54,6 +54,14 @@ def _invalid(exc: ValidationError):
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     return ManageApiError(exc.code or 500, exc.description or exc.name).response()
+
+
+@bp.route("/<path:unknown>", methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
+@require_role("viewer")
+def not_offered(unknown):
+    """A v1 path this server does not offer (metrics, page access users, ...) answers in JSON like the rest."""
+    raise ManageApiError(404, "This server does not offer that Statuspage API path; its README lists the v1 "
+                              "paths it supports.")
 
 
 @bp.app_template_global("statuspage_page_id")

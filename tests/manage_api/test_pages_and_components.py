@@ -170,3 +170,10 @@ def test_page_patch_may_restate_the_configured_name_but_not_change_it(client, ap
     assert same.status_code == 200 and same.get_json()["name"] == name
     other = client.patch(url, json={"page": {"name": "Another"}}, headers=oauth("admin"))
     assert other.status_code == 422 and "SITE_NAME" in other.get_json()["error"]
+
+
+def test_a_v1_path_we_do_not_offer_is_a_json_404_after_authentication(client, oauth, pid):
+    assert client.get(f"/v1/pages/{pid}/metrics_providers.json").status_code == 401
+    resp = client.post(f"/v1/pages/{pid}/metrics/data.json", headers=oauth("viewer"), json={"data": {}})
+    assert resp.status_code == 404 and "README" in resp.get_json()["error"]
+    assert client.get(f"/v1/pages/{pid}/components.json", headers=oauth("viewer")).status_code == 200
