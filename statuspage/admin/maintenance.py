@@ -14,7 +14,7 @@ from ..services.maintenance import parse_window
 from ..services.validation import ValidationError
 from . import bp
 from .access import acting, checkbox, role_required
-from .incident_forms import VISIBILITY_LABELS, FormValues, incident_data, new_post_token
+from .incident_forms import VISIBILITY_LABELS, FormValues, check_audience, incident_data, new_post_token
 
 COMMON_ZONES = ("UTC", "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo", "Europe/London",
                 "Europe/Berlin", "America/New_York", "America/Chicago", "America/Los_Angeles", "Australia/Sydney")
@@ -52,6 +52,7 @@ def maintenance_new():
     data["components"] = {str(cid): "under_maintenance" for cid in request.form.getlist("component_ids")
                           if cid.isdigit()}
     try:
+        check_audience(request.form)
         fields = service.clean_incident(data, kind="maintenance")
         start, end = parse_window(request.form.get("scheduled_for", ""), request.form.get("scheduled_until", ""),
                                   request.form.get("time_zone", "UTC"))

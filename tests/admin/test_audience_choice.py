@@ -81,3 +81,13 @@ def test_the_summary_says_when_nobody_is_notified(client, db, login):
     form = _form(action="preview", audience="everyone")
     del form["deliver_notifications"]
     assert "nobody is notified." in _summary(client.post("/admin/incidents/new", data=form).get_data(as_text=True))
+
+
+def test_scheduling_maintenance_needs_the_audience_chosen_too(client, db, login):
+    login("responder")
+    form = {"name": "Database upgrade", "body": "Short pause.", "scheduled_for": "2030-01-01T10:00",
+            "scheduled_until": "2030-01-01T11:00", "time_zone": "UTC", "visibility": "public"}
+    resp = client.post("/admin/maintenance/new", data=form)
+    assert resp.status_code == 422 and "Choose who this is for" in resp.get_data(as_text=True)
+    assert client.post("/admin/maintenance/new", data={**form, "audience": "everyone"}).status_code == 302
+    assert db.session.query(Incident).filter_by(kind="maintenance").count() == 1

@@ -13,7 +13,7 @@ NOW = datetime(2030, 3, 1, 12, 0, tzinfo=timezone.utc)
 def _schedule(client, comp, **extra):
     data = {"name": "Database upgrade", "body": "We upgrade the database.", "scheduled_for": "2030-03-01T20:00",
             "scheduled_until": "2030-03-01T22:00", "time_zone": "Asia/Shanghai", "component_ids": str(comp.id),
-            "visibility": "public", "deliver_notifications": "on", "notify_on_start": "on",
+            "visibility": "public", "audience": "everyone", "deliver_notifications": "on", "notify_on_start": "on",
             "notify_on_complete": "on", "auto_transition": "on"}
     data.update(extra)
     return client.post("/admin/maintenance/new", data=data)

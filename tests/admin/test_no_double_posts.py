@@ -98,7 +98,7 @@ def test_maintenance_form_posts_once(client, db, login):
     login("responder")
     token = _token(client.get("/admin/maintenance/new").get_data(as_text=True))
     form = {"name": "Database upgrade", "body": "Short pause.", "scheduled_for": "2030-01-01T10:00",
-            "scheduled_until": "2030-01-01T11:00", "time_zone": "UTC", "visibility": "public",
+            "scheduled_until": "2030-01-01T11:00", "time_zone": "UTC", "visibility": "public", "audience": "everyone",
             "deliver_notifications": "on", "post_token": token}
     assert client.post("/admin/maintenance/new", data=form).status_code == 302
     assert "Already posted" in client.post("/admin/maintenance/new", data=form,
