@@ -43,6 +43,12 @@ ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"
 LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 5000}}
 INCLUDE_DELETED = {"name": "include_deleted", "in": "query", "schema": {"type": "boolean"}}
 ids = {"type": "array", "items": {"type": "integer", "minimum": 1}, "maxItems": 1000}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Send the same key again (a retry) within 24 h and get the first answer back (same status, "
+                   "body and ids) with `Idempotent-Replayed: true`, and nothing is done again. The same key with "
+                   "another body is a 422 `idempotency_key_reused`; while the first request is still running, "
+                   "a copy waits briefly, then gets a 409 `idempotency_key_in_flight`."}
 timestamp = {"type": ["string", "null"], "format": "date-time"}
 component_map = {"type": "object", "description": "component id → its new status",
                  "additionalProperties": {"type": "string", "enum": list(COMPONENT_STATUSES)}}
@@ -256,6 +262,10 @@ def build_spec() -> dict:
     paths["/upstreams"]["get"]["parameters"] = [{"name": "deleted", "in": "query", "schema": {"type": "boolean"}}]
     paths.update(_crud("integrations", "Integration", "admin", patch=False, restore=False))
     paths["/integrations"]["get"]["parameters"] = [{"name": "deleted", "in": "query", "schema": {"type": "boolean"}}]
+    for item in paths.values():
+        if "post" in item:
+            item["post"].setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+            item["post"]["responses"]["409"] = {"$ref": "#/components/responses/InFlight"}
     return {
         "openapi": "3.1.0",
         "info": {"title": "statuspage admin API", "version": "1.0.0",
@@ -271,7 +281,8 @@ def build_spec() -> dict:
                                            "description": "`flask --app wsgi create-api-token` or Admin → API tokens"}},
             "responses": {"BadRequest": _error("Malformed request"), "Unauthorized": _error("Missing or bad token"),
                           "Forbidden": _error("The token's role is too low"), "NotFound": _error("No such object"),
-                          "Unsupported": _error("The body is not JSON"), "Invalid": _error("A field is not valid")},
+                          "Unsupported": _error("The body is not JSON"), "Invalid": _error("A field is not valid"),
+                          "InFlight": _error("A request with this Idempotency-Key is still running")},
         },
     }
 
