@@ -43,6 +43,8 @@ CHANNEL_GROUPS = tuple(CHANNELS)
 PROBE_SECONDS = 2.0
 BATCH_SECONDS = 2.0
 MIN_BATCH = 20
+# The first batch of a run, before its rate is known: small, so it cannot hold rows for long.
+FIRST_BATCH = 100
 
 
 def worker_name() -> str:
@@ -145,7 +147,7 @@ class DeliveryRun:
         """Claim and send one batch of `group` rows; returns how many rows were claimed."""
         started = time.monotonic()
         limit = batch_size(group)
-        ids = outbox.claim_batch(self.worker_id, (group,), min(limit, self.sizes.get(group, limit)), self.lease)
+        ids = outbox.claim_batch(self.worker_id, (group,), min(limit, self.sizes.get(group, FIRST_BATCH)), self.lease)
         if not ids:
             return 0
         self.keeper.claimed(started)
