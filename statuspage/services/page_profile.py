@@ -70,7 +70,8 @@ def check_page_changes(fields: dict) -> None:
     profile = page_profile()
     errors = {}
     for key, setting in CONFIGURED.items():
-        if key in fields and fields[key] not in (None, profile[key]):
+        given = fields.get(key)
+        if given is not None and str(given).rstrip("/") != str(profile[key]).rstrip("/"):
             errors[key] = f"set by the server's {setting} setting; change it there"
     if errors:
         raise ValidationError(errors)
