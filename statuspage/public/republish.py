@@ -2,7 +2,7 @@
 
 One thread per machine does it (a file lock beside the mirror; the other
 gunicorn workers' threads wait to take over if its process dies). It reads
-the data versions (`site_state`, `tenant_state`) twice a second, so changes
+the data versions (`site_state`, `tenant_state`) four times a second, so changes
 made by any process are seen, and a commit in its own process that changed
 public data wakes it at once. A new UTC hour republishes too, as the app re-renders its uptime bars
 then. While the database is down nothing is published: the last good tree
@@ -28,7 +28,7 @@ from .mirror import Build, builds_dir, publish, render_site
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.25
 LOCK_RETRY_SECONDS = 2.0
 ERROR_BACKOFF_SECONDS = 2.0
 
