@@ -111,10 +111,11 @@ def lang_url(code: str) -> str:
     visitor's other query arguments: a cached page would hand them to every later reader. Only a
     plain page number survives; a page with no route (a 404) links to the home page.
     """
-    args = {LANG_COOKIE: code}
+    args = {}
     page = request.args.get("page", "")
     if page.isdigit() and len(page) <= 6:
         args["page"] = page
+    args[LANG_COOKIE] = code
     if request.endpoint and request.url_rule is not None:
         try:
             return url_for(request.endpoint, **(request.view_args or {}), **args)
