@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import models  # noqa: F401  (registers the tables)
 from .admin import bp as admin_bp
 from .admin_api import bp as api_bp
-from .bootstrap import prepare_database
+from .bootstrap import follow_served_address, prepare_database
 from .cache import install_version_listener
 from .channels import register_channel_blueprints
 from .cli import register_cli
@@ -74,6 +74,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_i18n(app)
     compile_catalogues_at_start(app, ROOT / "translations")
 
+    follow_served_address(app)
     if app.config.get("AUTO_MIGRATE") and not app.config.get("TESTING"):
         prepare_database(app)
     if app.config.get("EMBEDDED_WORKER") and not app.config.get("TESTING") and _is_serving():

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import fcntl
+import ipaddress
 import secrets
 import sys
 from pathlib import Path
 
-from flask import Flask
+import click
+from flask import Flask, request
 from flask_migrate import upgrade
 from sqlalchemy.exc import DatabaseError
 
+from .config import record_base_url
 from .services import accounts
 from .services.audit import Actor
 
@@ -49,3 +52,60 @@ def _ensure_first_admin(app: Flask) -> None:
         print(f"statuspage: first admin created. Sign in at {app.config['PUBLIC_BASE_URL']}/admin/ "
               f"as {FIRST_ADMIN_EMAIL} with password {password} (shown only this once; "
               f"change it with `flask --app wsgi create-admin --email {FIRST_ADMIN_EMAIL}`).", file=sys.stderr)
+        if not app.config.get("PUBLIC_BASE_URL_CONFIGURED"):
+            print("statuspage: PUBLIC_BASE_URL is not set, so links in notices, feeds and the demo follow the "
+                  "address this server is reached at; set PUBLIC_BASE_URL to the public address to fix them.",
+                  file=sys.stderr)
+
+
+def _base_url(scheme: str, host: str, port: int | str | None) -> str:
+    try:
+        if ipaddress.ip_address(host).version == 6:
+            host = f"[{host}]"
+    except ValueError:
+        pass
+    default = {"http": "80", "https": "443"}.get(scheme)
+    return f"{scheme}://{host}" + ("" if port is None or str(port) == default else f":{port}")
+
+
+def _wildcard(host: str) -> bool:
+    return host in ("", "0.0.0.0", "::", "[::]")
+
+
+def follow_served_address(app: Flask) -> None:
+    """PUBLIC_BASE_URL unset: links follow the address actually served, not a guessed :5000.
+
+    `flask run --host H --port P` is known at start (so the first-run line is right); otherwise the first
+    request served tells it: the address the server is bound to, or, bound to every interface, the Host
+    the request came to. It is kept in instance/served_base_url for the worker, Celery and `flask demo`,
+    none of which has a request. A public deployment sets PUBLIC_BASE_URL and none of this runs.
+    """
+    if app.config.get("PUBLIC_BASE_URL_CONFIGURED") or app.config.get("TESTING"):
+        return
+    ctx = click.get_current_context(silent=True)
+    params = ctx.params if ctx is not None and ctx.command.name == "run" else {}
+    if params.get("port") and not _wildcard(str(params.get("host") or "")):
+        scheme = "https" if params.get("cert") else "http"
+        _use(app, _base_url(scheme, str(params.get("host") or "127.0.0.1"), params["port"]))
+        return
+    seen = []
+
+    @app.before_request
+    def _record_served_address():
+        if seen:
+            return
+        seen.append(True)
+        env = request.environ
+        host = env.get("SERVER_NAME", "")
+        base = (_base_url(env.get("wsgi.url_scheme", "http"), host, env.get("SERVER_PORT")) if not _wildcard(host)
+                else f"{request.scheme}://{request.host}")
+        _use(app, base)
+
+
+def _use(app: Flask, base: str) -> None:
+    if base != app.config["PUBLIC_BASE_URL"]:
+        app.config["PUBLIC_BASE_URL"] = base
+        try:
+            record_base_url(app.instance_path, base)
+        except OSError:  # a read-only instance folder: this process still follows it
+            pass

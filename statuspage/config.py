@@ -41,6 +41,27 @@ def load_secret_key(instance_path: str) -> str:
     return key
 
 
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+# PUBLIC_BASE_URL unset: the address the app was last served at, so links made with no request at hand
+# (a notice the worker sends, `flask demo`, a Celery worker on the same instance folder) follow it.
+SERVED_BASE_FILE = "served_base_url"
+
+
+def recorded_base_url(instance_path: str) -> str | None:
+    try:
+        value = (Path(instance_path) / SERVED_BASE_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return value.rstrip("/") if value.startswith(("http://", "https://")) and len(value) < 300 else None
+
+
+def record_base_url(instance_path: str, url: str) -> None:
+    path = Path(instance_path) / SERVED_BASE_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(url + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
 def config_from_env(instance_path: str) -> dict:
     env = os.environ
     database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'statuspage.db'}"
@@ -52,7 +73,8 @@ def config_from_env(instance_path: str) -> dict:
     return {
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
-        "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or recorded_base_url(instance_path) or DEFAULT_BASE_URL).rstrip("/"),
+        "PUBLIC_BASE_URL_CONFIGURED": bool(env.get("PUBLIC_BASE_URL")),
         "SITE_NAME": env.get("SITE_NAME") or "Status",
         "SITE_TIME_ZONE": env.get("SITE_TIME_ZONE") or "UTC",
         "CELERY_BROKER_URL": broker,
@@ -93,6 +115,7 @@ def config_from_env(instance_path: str) -> dict:
         "OUTBOUND_ALLOW_NETWORKS": env.get("OUTBOUND_ALLOW_NETWORKS") or "",
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "ANONYMOUS_MAX_BODY": _int(env.get("ANONYMOUS_MAX_BODY"), 64 * 1024),
+        "INTEGRATION_MAX_BODY": _int(env.get("INTEGRATION_MAX_BODY"), 1024 * 1024),
         "MIRROR_DIR": env.get("MIRROR_DIR") or None,
         "MIRROR_S3_BUCKET": env.get("MIRROR_S3_BUCKET") or None,
         "MIRROR_S3_PREFIX": env.get("MIRROR_S3_PREFIX") or "",
