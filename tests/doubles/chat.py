@@ -50,7 +50,7 @@ ERRORS = {
 
 
 class ChatDouble:
-    def __init__(self):
+    def __init__(self, port: int = 0):
         self.requests: dict[str, list[dict]] = {kind: [] for kind in PATHS}
         self.secrets: dict[str, str] = {}
         self.scripts: dict[str, list[str]] = {kind: [] for kind in PATHS}
@@ -73,7 +73,7 @@ class ChatDouble:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -83,6 +83,15 @@ class ChatDouble:
     def script(self, kind: str, answer: str, times: int = 1) -> None:
         with self.lock:
             self.scripts[kind].extend([answer] * times)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def landed(self) -> list[str]:
+        """The robot URL of every accepted request (for the fault ledger)."""
+        return [f"{self.base}{r['path']}" + (f"?{r['raw_query']}" if r["raw_query"] else "")
+                for kind in PATHS for r in self.sent(kind)]
 
     def sent(self, kind: str) -> list[dict]:
         """The requests the robot accepted."""
@@ -191,5 +200,4 @@ class ChatDouble:
 def chat_double():
     double = ChatDouble()
     yield double
-    double.server.shutdown()
-    double.server.server_close()
+    double.close()

@@ -173,3 +173,13 @@ def test_the_url_needs_no_csrf_token_nor_session(app, db, make_integration):
     app.config["WTF_CSRF_ENABLED"] = True
     _answer, url = make_integration()
     assert app.test_client().post(url, json=alertmanager()).status_code == 200
+
+
+def test_a_large_alert_group_is_read_up_to_the_integrations_own_limit(client, db, components, make_integration):
+    _answer, url = make_integration()
+    big = alertmanager(*[am_alert(fingerprint=f"fp{n}", instance=f"crm-{n}:9100", summary="x" * 300)
+                         for n in range(300)])
+    assert len(json.dumps(big)) > 64 * 1024
+    resp = client.post(url, json=big)
+    assert resp.status_code == 200 and resp.get_json()["firing"] == 300
+    assert client.post("/integrations/wrong-secret", json=big).status_code == 404
