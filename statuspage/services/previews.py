@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from ..channels import CHAT_CHANNELS
 from ..channels.sms.render import sms_segments
 from ..delivery.outbox import enqueue_message
 from ..extensions import db
@@ -52,7 +53,10 @@ def render_preview(incident: Incident, update: IncidentUpdate) -> dict:
             email = render_notice("email", incident, update, locale)
             sms = render_notice("sms", incident, update, locale)
             out["locales"][locale] = {"email": email, "sms": sms["text"], "segments": sms_segments(sms["text"]),
-                                      "sms_cut": sms.get("cut") or []}
+                                      "sms_cut": sms.get("cut") or [],
+                                      # What each team chat's robot is sent, exactly.
+                                      "chat": {kind: render_notice(kind, incident, update, locale)["json"]
+                                               for kind in CHAT_CHANNELS}}
     except NotImplementedError:
         out["unavailable"] = "render"
         out["locales"] = {}

@@ -63,3 +63,17 @@ def test_an_unknown_chat_kind_or_shape_is_a_clear_422(client, db, bearer):
     resp = client.post(API, headers=admin, json={"chat": {"kind": "slack", "url": "https://example.com/x"},
                                                   "email": "a@example.com"})
     assert resp.status_code == 422
+
+
+def test_the_notice_preview_shows_each_chat_rendering_next_to_email_and_sms(client, db, login,
+                                                                             fresh_identity_per_request):
+    login("responder")
+    resp = client.post("/admin/incidents/new", data={
+        "name": "Withdrawals failing", "status": "investigating", "impact": "major",
+        "body": "Call the hotline 400-100-2000.", "visibility": "public", "deliver_notifications": "on",
+        "audience": "everyone", "action": "preview"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Team chats" in html
+    for label in ("Slack", "Microsoft Teams", "WeCom", "Feishu", "DingTalk"):
+        assert f"<summary>{label}</summary>" in html
+    assert "AdaptiveCard" in html and "msg_type" in html and "400-100-2000" in html
