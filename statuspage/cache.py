@@ -189,6 +189,18 @@ def forget_version() -> None:
     _version_memo.clear()
 
 
+def data_changed_at(tenant_id: int | None = None) -> datetime | None:
+    """When what this page shows last changed: the public data, or a tenant's own if that is later."""
+    version = current_version()
+    if version is None:
+        return None
+    if tenant_id is not None:
+        own = tenant_version(tenant_id)
+        if own is not None and own[1] is not None and own[1] > version[1]:
+            return own[1]
+    return version[1]
+
+
 def clear() -> None:
     with _lock:
         _bodies.clear()

@@ -5,7 +5,7 @@ import json
 
 from flask import Blueprint, abort, request
 
-from ..cache import cached_response, current_version
+from ..cache import cached_response, data_changed_at
 from ..models import utcnow
 from ..services import status as site_status
 from ..services import visibility as vis
@@ -50,8 +50,7 @@ def _answer(slug: str | None, build):
 
 
 def _page(scope: Scope) -> dict:
-    version = current_version()
-    return ser.page(scope, version[1] if version else utcnow())
+    return ser.page(scope, data_changed_at(scope.viewer.tenant_id) or utcnow())
 
 
 def _indicator(scope: Scope) -> str:

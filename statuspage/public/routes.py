@@ -7,6 +7,7 @@ from flask import abort, request
 from flask_babel import gettext as _
 
 from ..cache import current_version
+from ..cache import data_changed_at as changed_at  # this module's data_changed_at adds the fallback
 from ..models import utcnow
 from ..services import status as site_status
 from ..services import visibility as vis
@@ -37,7 +38,7 @@ def index(slug: str | None):
         components = vis.visible_components(viewer)
         active = vis.active_incidents(viewer)
         return {
-            "updated_at": data_changed_at(),
+            "updated_at": data_changed_at(viewer.tenant_id),
             "indicator": site_status.overall_indicator(components, active),
             "groups": [(g, comps, site_status.group_status(comps)) for g, comps in vis.grouped(components)],
             "uptime": {cid: (up.percent, day_labels(up)) for cid, up in
@@ -127,6 +128,5 @@ def parse_page(raw: str | None) -> int:
 
 
 
-def data_changed_at():
-    version = current_version()
-    return version[1] if version else utcnow()
+def data_changed_at(tenant_id: int | None = None):
+    return changed_at(tenant_id) or utcnow()

@@ -117,3 +117,12 @@ def test_the_incidents_name_stays_off_the_anonymous_page(client, db, bearer, sha
     _tenants_only(client, bearer("responder"), shared)
     for path in ("/", "/api/v2/summary.json", "/feed.rss", "/embed"):
         assert "Globex" not in client.get(path).get_data(as_text=True)
+
+
+def test_the_tenants_page_says_when_its_own_data_changed(client, db, bearer, shared):
+    before = _globex_summary(client, db)["page"]["updated_at"]
+    public = client.get("/api/v2/summary.json").get_json()["page"]["updated_at"]
+    cache._version_memo.clear()
+    _tenants_only(client, bearer("responder"), shared)
+    assert _globex_summary(client, db)["page"]["updated_at"] > before
+    assert client.get("/api/v2/summary.json").get_json()["page"]["updated_at"] == public
