@@ -69,7 +69,7 @@ def _base_url(scheme: str, host: str, port: int | str | None) -> str:
 
 
 def _wildcard(host: str) -> bool:
-    return host in ("", "0.0.0.0", "::", "[::]")
+    return host in ("", "0.0.0.0", "::", "[::]")  # nosec B104: recognises a wildcard bind; binds nothing
 
 
 def follow_served_address(app: Flask) -> None:
