@@ -131,7 +131,9 @@ def render_site(app: Flask, reuse: dict | None = None, carry: dict | None = None
             item = kept[1]
             remembered[page.url] = kept
         else:
-            item = fetch(client, page.url)
+            item = fetch(client, page.url, gone_ok=page.fingerprint is not None)
+            if item is None:  # deleted or hidden since the list was read: simply not in this tree
+                continue
             if page.fingerprint is not None and trusted:
                 remembered[page.url] = (page.fingerprint, item)
         files.append(item)
@@ -141,9 +143,12 @@ def render_site(app: Flask, reuse: dict | None = None, carry: dict | None = None
     return files + static_files(app)
 
 
-def fetch(client, url: str) -> MirrorFile:
+def fetch(client, url: str, gone_ok: bool = False) -> MirrorFile | None:
+    """The app's answer to `url` as a mirror file; None for a 404 when `gone_ok` (an incident just hidden)."""
     resp = client.get(url)
     cache_control = resp.headers.get("Cache-Control", "")
+    if resp.status_code == 404 and gone_ok:
+        return None
     if resp.status_code != 200:
         raise MirrorError(f"{url} answered {resp.status_code}")
     if "private" in cache_control or "no-store" in cache_control:

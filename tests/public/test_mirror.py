@@ -115,7 +115,8 @@ def test_a_republish_renders_only_changed_incident_pages_and_matches_a_full_rend
     db.session.commit()
     fetched = []
     real_fetch = mirror.fetch
-    monkeypatch.setattr(mirror, "fetch", lambda client, url: fetched.append(url) or real_fetch(client, url))
+    monkeypatch.setattr(mirror, "fetch", lambda client, url, gone_ok=False: fetched.append(url)
+                        or real_fetch(client, url, gone_ok))
     incremental = {f.path: f.body for f in mirror.render_site(app, reuse)}
     assert f"/incidents/{site['public'].id}" in fetched
     assert f"/t/northwind/incidents/{site['public'].id}" in fetched
@@ -132,6 +133,46 @@ def test_the_quick_pass_never_carries_a_tenant_that_became_private(app, site):
     db.session.commit()
     quick = mirror.render_site(app, carry=last)
     assert not [f.path for f in quick if f.path.startswith("t/northwind")]
+
+
+def test_a_page_that_fails_leaves_the_last_good_tree_in_place(app, site, tmp_path, monkeypatch):
+    out = tmp_path / "site"
+    good = mirror.publish(app, out).path
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away mid-render")
+
+    monkeypatch.setattr("statuspage.services.visibility.history_page", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # a 500, as in production
+    gen_incident("Cards declined")  # a new version: the history page is rendered again
+    db.session.commit()
+    with pytest.raises(mirror.MirrorError, match="/history answered 500"):
+        mirror.publish(app, out)
+    assert out.resolve() == good.resolve()
+    assert [p for p in mirror.builds_dir(out).iterdir() if p.is_dir()] == [good]
+
+
+def test_nothing_is_published_while_the_database_is_down(app, monkeypatch):
+    def down():
+        raise OSError("connection refused")
+
+    monkeypatch.setattr("statuspage.services.page_inputs.data_version", down)
+    assert republish.publish_key() is None
+
+
+def test_an_incident_hidden_mid_render_is_left_out_not_an_error(app, site, monkeypatch):
+    hidden_url = f"/incidents/{site['public'].id}"
+    real_fetch = mirror.fetch
+
+    def fetch_after_hiding(client, url, gone_ok=False):
+        if url == hidden_url:
+            site["public"].draft = True
+            db.session.commit()
+        return real_fetch(client, url, gone_ok)
+
+    monkeypatch.setattr(mirror, "fetch", fetch_after_hiding)
+    files = {f.path for f in mirror.render_site(app)}
+    assert "index.html" in files and mirror.file_for(hidden_url) not in files
 
 
 def test_a_reader_never_sees_a_missing_or_partial_file_during_republishes(app, site, tmp_path):
