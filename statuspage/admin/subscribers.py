@@ -12,7 +12,7 @@ from ..services import catalog, subscriber_admin as service
 from ..services.subscriptions import get_subscriber, set_subscriber_deleted
 from ..services.validation import ValidationError, id_value
 from . import bp
-from .access import acting, flash_errors, require_role, role_required
+from .access import acting, require_role, role_required
 
 
 def _filters() -> service.SubscriberFilters:
@@ -99,7 +99,6 @@ def subscriber_action(subscriber_id):
         else:
             abort(400)
     except ValidationError as exc:
-        flash_errors(exc)
         return render_template("admin/subscriber_detail.html", sub=sub, deliveries=service.recent_deliveries(sub),
                                errors=exc.errors), 422
     return redirect(url_for("admin.subscriber_detail", subscriber_id=sub.id))

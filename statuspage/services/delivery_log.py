@@ -25,7 +25,8 @@ def delivery_counts(since: datetime | None = None) -> dict[str, int]:
 
 def list_deliveries(incident_id: int | None = None, status: str | None = None, limit: int = 500) -> list[Delivery]:
     """Newest first, for one incident and/or one status when given."""
-    query = select(Delivery).options(selectinload(Delivery.update)).order_by(Delivery.id.desc())
+    query = (select(Delivery).options(selectinload(Delivery.update).selectinload(IncidentUpdate.incident),
+                                      selectinload(Delivery.subscriber)).order_by(Delivery.id.desc()))
     if incident_id:
         query = query.join(IncidentUpdate, IncidentUpdate.id == Delivery.update_id).where(
             IncidentUpdate.incident_id == incident_id)
