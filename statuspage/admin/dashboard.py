@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..models import DELIVERY_STATUSES, Incident, utcnow
+from ..models.incident import IMPACTS
 from ..services.delivery_log import delivery_counts, list_deliveries, retry_failed_deliveries
 from ..services.incidents import list_incidents
 from ..services.staleness import stale_incident_ids
@@ -18,10 +19,16 @@ from .access import acting, get_or_404, role_required
 @bp.get("/")
 @role_required("viewer")
 def dashboard():
-    open_incidents = list_incidents(kind="incident", state="open", limit=None)
+    stale = stale_incident_ids()
+    # Stale first (customers are waiting for news), then the worst impact, then the oldest.
+    open_incidents = sorted(list_incidents(kind="incident", state="open", limit=None),
+                            key=lambda i: (i.id not in stale, -IMPACTS.index(i.impact) if i.impact in IMPACTS else 0,
+                                           i.started_at))
     upcoming = list_incidents(kind="maintenance", state="open", order="soonest", limit=None)
-    return render_template("admin/dashboard.html", open_incidents=open_incidents, upcoming=upcoming,
-                           stale=stale_incident_ids(), counts=delivery_counts(utcnow() - timedelta(days=1)))
+    now = utcnow()
+    return render_template("admin/dashboard.html", open_incidents=open_incidents, upcoming=upcoming, stale=stale,
+                           counts=delivery_counts(now - timedelta(days=1)),
+                           last_hour=delivery_counts(now - timedelta(hours=1)), now=now)
 
 
 @bp.get("/deliveries")
