@@ -160,10 +160,12 @@ def queue_rows(app, update_id: int, channel: str, n: int, wake: bool = False) ->
         now = utcnow() if pg else utcnow().replace(tzinfo=None)
         db.session.execute(text("DELETE FROM delivery"))
         address = "address" if channel == "email" else "'+1415' || lpad(CAST(id AS TEXT), 7, '0')"
+        # Email rows go to email subscribers; for SMS the bench turns its (email) subscribers into phones.
+        where = "WHERE channel = 'email'" if channel == "email" else ""
         db.session.execute(text(
             "INSERT INTO delivery (kind, update_id, subscriber_id, channel, recipient, status, attempts, "
             f"next_attempt_at, created_at, updated_at) SELECT 'update', :u, id, :ch, {address}, 'queued', 0, "
-            ":now, :now, :now FROM subscriber ORDER BY id LIMIT :n"),
+            f":now, :now, :now FROM subscriber {where} ORDER BY id LIMIT :n"),
             {"u": update_id, "now": now, "ch": channel, "n": n})
         if channel != "email":
             db.session.execute(text(f"UPDATE subscriber SET channel = :ch, address = {address} "
@@ -191,13 +193,17 @@ def bench_email(app, url: str, update_id: int, n: int, worker_counts: list[int])
            "STATUSPAGE_INSTANCE": str(ROOT / "bench" / ".instance")}
     env.pop("CELERY_BROKER_URL", None)
     result = {"messages": n, "sink": "bench/fast_sink.py (PIPELINING offered)", "database": "postgresql"}
-    ref_rate, ref_detail = reference_smtp(app, update_id, n)
-    result["reference_msgs_per_s"] = ref_rate
-    result["reference"] = ref_detail
-    say("email reference", ref_rate, "msg/s")
+    # The machine is shared and its load swings within a minute: each run is compared with a reference
+    # measured right before it (ref_n messages), and the table's reference is their mean.
+    ref_n = min(n, 5_000)
+    refs = []
     runs = {}
     plans = [(str(w), w, True) for w in worker_counts] + [("1_no_pipelining", 1, False)]
     for label, workers, pipelining in plans:
+        ref_rate, ref_detail = reference_smtp(app, update_id, ref_n)
+        refs.append(ref_rate)
+        result.setdefault("reference", ref_detail)
+        say("email reference", ref_rate, "msg/s")
         queue_rows(app, update_id, "email", n)
         sink = FastSink(pipelining=pipelining)
         started = time.monotonic()
@@ -212,14 +218,20 @@ def bench_email(app, url: str, update_id: int, n: int, worker_counts: list[int])
         count, first, last = sink.stop()
         rate = (count - 1) / (last - first) if count > 1 else 0.0
         runs[label] = {"workers": workers, "pipelining": pipelining, "msgs_per_s": round(rate, 1),
+                       "reference_before_msgs_per_s": ref_rate,
                        "per_worker": round(rate / workers, 1), "ratio_per_worker": round(rate / workers / ref_rate, 3),
                        "scaling_vs_1": None, "accepted": count, "wall_seconds_with_startup": round(wall, 1),
                        "outbox": outbox_counts(app), "loadavg": load_average()[0]}
         say("email", label, runs[label])
     base = runs.get("1", {}).get("msgs_per_s")
+    base_ref = runs.get("1", {}).get("reference_before_msgs_per_s")
     for r in runs.values():
         r["scaling_vs_1"] = round(r["msgs_per_s"] / base, 2) if base else None
+        # The same, each run first divided by its own reference: the load the machine had at the time.
+        r["scaling_vs_1_per_reference"] = round(r["msgs_per_s"] / r["reference_before_msgs_per_s"]
+                                                / (base / base_ref), 2) if base else None
     result["workers"] = runs
+    result["reference_msgs_per_s"] = round(sum(refs) / len(refs), 1)
     return result
 
 

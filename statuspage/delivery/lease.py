@@ -8,8 +8,9 @@ database stopped answering the heartbeat), so a row another worker took over
 is never on the wire from two workers at once.
 
 Outcomes are written together, one UPDATE for up to DELIVERY_RECORD_EVERY
-rows, at least every DELIVERY_RECORD_MS milliseconds (the heartbeat thread
-writes them too when the worker is stuck in a slow send). What a killed
+rows, at least every DELIVERY_RECORD_MS milliseconds, by the heartbeat thread
+(on SQLite by the worker between sends, and by the heartbeat only while the
+worker is stuck in a slow send). What a killed
 worker sent but had not yet recorded is sent again by the worker that takes
 its rows over, with the same Message-ID: at most one batch per killed worker.
 """
@@ -41,6 +42,9 @@ class LeaseKeeper:
         self.lease_seconds = float(lease_seconds)
         self.record_every = max(1, int(record_every))
         self.record_seconds = max(0.0, record_ms / 1000.0)
+        # SQLite has one writer at a time: a second thread writing beside the claims would make both wait
+        # on its busy timeout, so there the sender writes its outcomes itself, between sends.
+        self.write_in_sender = engine.dialect.name == "sqlite"
         # Stop sending a quarter of a lease before it could run out.
         self.margin = self.lease_seconds / 4
         self.valid_until = 0.0
@@ -71,7 +75,10 @@ class LeaseKeeper:
         while not self.stopping.wait(min(interval, 0.05)):
             now = time.monotonic()
             since = self.pending_since
-            if since is not None and (now - since >= self.record_seconds or len(self.pending) >= self.record_every):
+            # Writing in the sender's thread (SQLite): here only when the sender is stuck in a slow send.
+            patience = self.record_seconds * (4 if self.write_in_sender else 1)
+            if since is not None and (now - since >= patience or
+                                      (not self.write_in_sender and len(self.pending) >= self.record_every)):
                 self._try_flush()
             if now >= next_renewal:
                 next_renewal = now + interval
@@ -94,8 +101,11 @@ class LeaseKeeper:
             if not self.pending:
                 self.pending_since = time.monotonic()
             self.pending.append((outcome, count_as))
-            backlog = len(self.pending) >= 4 * self.record_every
-        if backlog or self.thread is None:  # the writer fell behind (or there is none): write here
+            count, since = len(self.pending), self.pending_since
+        if self.write_in_sender:
+            if count >= self.record_every or time.monotonic() - since >= self.record_seconds:
+                self.flush()
+        elif count >= 4 * self.record_every or self.thread is None:  # the writer fell behind, or there is none
             self.flush()
 
     def flush(self) -> None:
