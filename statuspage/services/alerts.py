@@ -26,8 +26,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..delivery import outbox
 from ..extensions import db
-from ..models import (CLOSED_STATUSES, COMPONENT_SEVERITY, IMPACTS, AdminUser, Alert, AlertGroup, Component, Incident,
-                      IncidentComponent, IncidentUpdate, Integration, utcnow)
+from ..models import (CLOSED_STATUSES, COMPONENT_SEVERITY, IMPACTS, AdminUser, Alert, AlertGroup, AuditEntry, Component,
+                      Incident, IncidentComponent, IncidentUpdate, Integration, utcnow)
 from ..templating import COMPONENT_STATUS_LABELS
 from . import audit
 from .audit import Actor
@@ -341,3 +341,12 @@ def alert_admins(integration: Integration, incident: Incident, rows: list[dict])
 def recent_alerts(integration_id: int, limit: int = 20) -> list[Alert]:
     return list(db.session.scalars(select(Alert).where(Alert.integration_id == integration_id)
                                    .order_by(Alert.updated_at.desc(), Alert.id.desc()).limit(limit)))
+
+
+def notes_for(incident_id: int, limit: int = 50) -> list[AuditEntry]:
+    """What the monitoring said about an incident (opened, joined, resolved), oldest first: for operators only."""
+    entries = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.object_type == "incident", AuditEntry.object_id == str(incident_id),
+        AuditEntry.action.in_(("integration.draft_opened", "integration.alerts_joined", "integration.alert_resolved")))
+        .order_by(AuditEntry.id.desc()).limit(limit))
+    return list(reversed(list(entries)))

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from statuspage.models import Integration
+from statuspage.models import Incident, Integration
 
-from .payloads import alertmanager
+from .payloads import alertmanager, am_alert
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +51,15 @@ def test_only_admins_see_the_page(client, role, login):
     login(role)
     assert client.get("/admin/integrations").status_code == 403
     assert client.post("/admin/integrations", data={"name": "x", "kind": "grafana"}).status_code == 403
+
+
+def test_the_draft_page_shows_what_the_monitoring_said(client, db, components, login, make_integration):
+    _answer, url = make_integration()
+    client.post(url, json=alertmanager())
+    client.post(url, json=alertmanager(am_alert(status="resolved")))
+    login("viewer")
+    draft = db.session.query(Incident).one()
+    page = client.get(f"/admin/incidents/{draft.id}").get_data(as_text=True)
+    monitoring = page.split('class="alert-notes"')[1]
+    assert "Draft opened from integration" in monitoring and "Alert resolved: WithdrawalErrors on crm" in monitoring
+    assert "restored to operational" in monitoring
