@@ -5,12 +5,14 @@ written one UPDATE per DELIVERY_RECORD_EVERY rows or DELIVERY_RECORD_MS
 milliseconds (lease.LeaseKeeper). Email to a notice's subscribers goes out
 as prepared bytes (prepared.py) over one SMTP connection per worker.
 
-Exactly once, and its bound: a row is sent only under this worker's live
-lease and recorded before the lease could lapse, so two live workers never
-send the same row. A worker killed mid-batch leaves the rows it sent but had
+Exactly once, and its bound: a row is sent only while this worker knows its
+lease holds (lease.LeaseKeeper.valid), so two live workers never have the
+same row on the wire, and a batch's outcomes are all written before the next
+batch is claimed. A worker killed mid-batch leaves the rows it sent but had
 not yet recorded to be sent again by the worker that takes them over, with
-the same Message-ID: at most one batch per killed worker, in practice what
-it sent in its last DELIVERY_RECORD_MS.
+the same Message-ID: at most one batch per killed worker (DELIVERY_BATCH_SIZE,
+sized to about 2 s of sending), in practice what it sent in its last
+DELIVERY_RECORD_MS.
 """
 from __future__ import annotations
 
@@ -157,6 +159,9 @@ class DeliveryRun:
                 self._email_batch(channel, ids)
             else:
                 self._generic_batch(channel, ids)
+        # Nothing of this batch stays unwritten when the next is claimed: what a killed worker can have
+        # sent without a record is at most its current batch.
+        self.keeper.flush()
         rate = len(ids) / max(0.001, time.monotonic() - started)
         self.sizes[group] = max(MIN_BATCH, min(limit, int(rate * BATCH_SECONDS)))
         return len(ids)
