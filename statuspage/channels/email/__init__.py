@@ -164,7 +164,7 @@ def _pipelined_sendmail(host: smtplib.SMTP, sender: str, recipient: str, data: b
 
     Raises what sendmail raises, and leaves the session ready for the next message.
     """
-    host.send(f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\nRCPT TO:{smtplib.quoteaddr(recipient)}\r\nDATA\r\n")
+    host.send(f"MAIL FROM:{_quoted(sender)}\r\nRCPT TO:{_quoted(recipient)}\r\nDATA\r\n")
     mail, rcpt, ready = host.getreply(), host.getreply(), host.getreply()
     if ready[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
         host.send(b".\r\n")  # the server opened DATA although a command before it failed: close it empty
@@ -178,7 +178,7 @@ def _pipelined_sendmail(host: smtplib.SMTP, sender: str, recipient: str, data: b
     if ready[0] != 354:
         _reset(host, ready[0])
         raise smtplib.SMTPDataError(*ready)
-    body = smtplib._quote_periods(data)
+    body = smtplib._quote_periods(data) if data.startswith(b".") or b"\n." in data else data
     if body[-2:] != b"\r\n":
         body += b"\r\n"
     host.send(body + b".\r\n")
@@ -186,6 +186,13 @@ def _pipelined_sendmail(host: smtplib.SMTP, sender: str, recipient: str, data: b
     if code != 250:
         _reset(host, code)
         raise smtplib.SMTPDataError(code, reply)
+
+
+def _quoted(address: str) -> str:
+    """smtplib.quoteaddr, without its parsing for the plain addresses we send to."""
+    if address and not any(c in address for c in '<>" ,;:()[]\\'):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
 
 
 def _reset(host: smtplib.SMTP, code: int) -> None:
