@@ -17,6 +17,10 @@ from ..models import (
     MAINTENANCE_STATUSES, VISIBILITIES, Component, Incident, IncidentComponent, IncidentUpdate, Tenant, utcnow)
 from . import audit, idempotency
 from .audit import Actor
+# resolution_conflicts and settled_status are also read through this module by the views and alerts.
+from .component_effects import (  # noqa: F401
+    affects_public_components, apply_component_statuses, default_component_status, follow_visibility,
+    resolution_conflicts, settled_status)
 from .fanout import fan_out_update
 from .playbooks import unfilled_placeholders
 from .snapshots import incident_dict
@@ -30,16 +34,6 @@ BODY_MAX = 20000
 
 def statuses_for(kind: str) -> tuple[str, ...]:
     return MAINTENANCE_STATUSES if kind == "maintenance" else INCIDENT_STATUSES
-
-
-def affects_public_components(incident: Incident) -> bool:
-    """Drafts and drills never touch the real component statuses, nor do tenants-only incidents.
-
-    A tenants-only incident's component statuses show on its tenants' pages only
-    (see visibility.tenant_component_statuses); the public state stays as it was.
-    """
-    return (not incident.draft and incident.visibility not in ("drill", "tenants")
-            and incident.deleted_at is None)
 
 
 def clean_component_statuses(data: dict) -> dict[int, str]:
@@ -152,7 +146,7 @@ def create_incident(*, name: str, status: str, impact: str = "minor", body: str 
         incident.started_at = incident.scheduled_for
     db.session.add(incident)
     for cid, st in (components or {}).items():
-        incident.affected.append(IncidentComponent(component_id=cid, status=st or _default_component_status(kind, impact)))
+        incident.affected.append(IncidentComponent(component_id=cid, status=st or default_component_status(kind, impact)))
     db.session.flush()
     if token is not None:
         token.incident_id = incident.id
@@ -163,13 +157,6 @@ def create_incident(*, name: str, status: str, impact: str = "minor", body: str 
     if commit:
         db.session.commit()
     return incident
-
-
-def _default_component_status(kind: str, impact: str) -> str:
-    if kind == "maintenance":
-        return "under_maintenance"
-    return {"none": "operational", "minor": "degraded_performance", "major": "partial_outage",
-            "critical": "major_outage"}.get(impact, "degraded_performance")
 
 
 def post_update(incident: Incident, status: str, body: str, component_statuses: dict | None = None,
@@ -185,7 +172,7 @@ def post_update(incident: Incident, status: str, body: str, component_statuses: 
         token.incident_id = incident.id
     now = now or utcnow()
     before = incident_dict(incident, with_updates=False) if audit_it else None
-    changes = _apply_component_statuses(incident, component_statuses or {}, status)
+    changes = apply_component_statuses(incident, component_statuses or {}, status)
     incident.status = status
     if status == "monitoring" and not incident.monitoring_at:
         incident.monitoring_at = now
@@ -210,65 +197,6 @@ def post_update(incident: Incident, status: str, body: str, component_statuses: 
     if commit:
         db.session.commit()
     return update
-
-
-def _apply_component_statuses(incident: Incident, wanted: dict, status: str) -> list[dict]:
-    """Record each affected component's new status; move the real component when the incident is public."""
-    by_id = {a.component_id: a for a in incident.affected}
-    for cid, st in wanted.items():
-        link = by_id.get(cid)
-        if link is None:
-            link = IncidentComponent(component_id=cid, status=st or _default_component_status(incident.kind, incident.impact))
-            incident.affected.append(link)
-            by_id[cid] = link
-        elif st:
-            link.status = st
-    db.session.flush()
-    if not affects_public_components(incident) or (incident.kind == "maintenance" and status == "scheduled"):
-        return [_change(link.component, link.component.status, link.status) for link in incident.affected]
-    closing = status in CLOSED_STATUSES
-    changes = []
-    for link in incident.affected:
-        comp = link.component
-        old = comp.status
-        if closing:
-            comp.status = settled_status(comp, excluding=incident)
-        else:
-            comp.status = link.status
-        changes.append(_change(comp, old, comp.status))
-    return changes
-
-
-def _change(comp: Component, old: str, new: str) -> dict:
-    return {"code": comp.id, "name": comp.name, "old_status": old, "new_status": new}
-
-
-def open_incidents_affecting(component: Component, excluding: Incident | None = None) -> list[tuple[Incident, str]]:
-    """Other live incidents that hold the public `component` down, with the status each gives it."""
-    rows = db.session.execute(
-        select(Incident, IncidentComponent.status)
-        .join(IncidentComponent, IncidentComponent.incident_id == Incident.id)
-        .where(IncidentComponent.component_id == component.id, Incident.deleted_at.is_(None),
-               Incident.draft.is_(False), Incident.visibility.not_in(("drill", "tenants")),
-               Incident.status.not_in(CLOSED_STATUSES + ("scheduled",)))).all()
-    return [(inc, st) for inc, st in rows if excluding is None or inc.id != excluding.id]
-
-
-def settled_status(component: Component, excluding: Incident | None = None) -> str:
-    """Operational unless another open incident affects it; then the worst such status."""
-    others = [st for _inc, st in open_incidents_affecting(component, excluding)]
-    return max(others, key=lambda s: COMPONENT_SEVERITY.get(s, 0)) if others else "operational"
-
-
-def resolution_conflicts(incident: Incident) -> list[dict]:
-    """What resolving would leave degraded, for the "are you sure" warning."""
-    out = []
-    for link in incident.affected:
-        others = open_incidents_affecting(link.component, excluding=incident)
-        if others:
-            out.append({"component": link.component, "incidents": [i for i, _s in others],
-                        "status": settled_status(link.component, excluding=incident)})
-    return out
 
 
 def update_incident(incident: Incident, fields: dict, *, actor: Actor, commit: bool = True) -> Incident:
@@ -297,16 +225,16 @@ def update_incident(incident: Incident, fields: dict, *, actor: Actor, commit: b
                     link.component.status = settled_status(link.component, excluding=incident)
         db.session.flush()
         if affects_public_components(incident) and not publish:
-            _apply_component_statuses(incident, wanted, incident.status)
+            apply_component_statuses(incident, wanted, incident.status)
         else:
             for cid, st in wanted.items():
                 if cid not in {a.component_id for a in incident.affected}:
                     incident.affected.append(IncidentComponent(
-                        component_id=cid, status=st or _default_component_status(incident.kind, incident.impact)))
+                        component_id=cid, status=st or default_component_status(incident.kind, incident.impact)))
                 elif st:
                     next(a for a in incident.affected if a.component_id == cid).status = st
     if not publish:
-        _follow_visibility(incident, was_public)
+        follow_visibility(incident, was_public)
     if publish:
         _publish(incident)
     audit.record("publish" if publish else "update", incident.kind, incident.id, actor=actor, before=before,
@@ -314,19 +242,6 @@ def update_incident(incident: Incident, fields: dict, *, actor: Actor, commit: b
     if commit:
         db.session.commit()
     return incident
-
-
-def _follow_visibility(incident: Incident, was_public: bool) -> None:
-    """An open incident that became tenants-only gives the public components back; one made public takes them."""
-    now_public = affects_public_components(incident)
-    if was_public == now_public or not incident.is_open:
-        return
-    db.session.flush()
-    if was_public:
-        for link in incident.affected:
-            link.component.status = settled_status(link.component, excluding=incident)
-    elif incident.kind == "incident" or incident.status in ACTIVE_MAINTENANCE_STATUSES:
-        _apply_component_statuses(incident, {}, incident.status)
 
 
 def _publish(incident: Incident) -> None:
@@ -337,7 +252,7 @@ def _publish(incident: Incident) -> None:
     if incident.visibility != "drill":
         incident.last_public_update_at = utcnow()
     if incident.kind == "incident" or incident.status in ACTIVE_MAINTENANCE_STATUSES:
-        _apply_component_statuses(incident, {}, incident.status)
+        apply_component_statuses(incident, {}, incident.status)
     latest = incident.updates[0] if incident.updates else None
     if latest is not None and latest.deliver_notifications:
         fan_out_update(latest)
