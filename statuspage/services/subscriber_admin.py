@@ -74,7 +74,8 @@ def _filtered(f: SubscriberFilters):
     if text:
         # Addresses are stored lower-case; a phone may be typed with spaces or dashes.
         compact = "".join(ch for ch in text if ch not in " -().")
-        query = query.where(or_(Subscriber.address.contains(text, autoescape=True),
+        query = query.where(Subscriber.address.contains(text, autoescape=True) if compact == text else
+                            or_(Subscriber.address.contains(text, autoescape=True),
                                 Subscriber.address.contains(compact, autoescape=True)))
     return query
 

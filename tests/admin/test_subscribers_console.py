@@ -80,3 +80,16 @@ def test_detail_shows_state_and_the_csv_has_the_filtered_list(client, db, login)
     assert "Pending confirmation" in detail and "Send the confirmation again" in detail
     body = client.get("/admin/subscribers?format=csv&state=pending").get_data(as_text=True)
     assert "pending@example.com" in body and "other@example.com" not in body
+
+
+def test_counts_per_tenant_have_their_own_page(client, db, login):
+    acme = gen_tenant("Acme")
+    gen_subscriber("a@example.com", tenant=acme)
+    gen_subscriber("b@example.com", tenant=acme).opted_out = True
+    gen_subscriber("main@example.com")
+    db.session.commit()
+    login("viewer")
+    assert "Opted out</th>" not in client.get("/admin/subscribers").get_data(as_text=True)
+    html = client.get("/admin/subscribers?view=counts").get_data(as_text=True)
+    row = html.split("Acme</a>")[1].split("</tr>")[0]
+    assert ">2<" in row and ">1<" in row
