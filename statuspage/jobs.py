@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .delivery.periodic import PeriodicJob
 from .services.fanout import run_pending_fanouts
+from .services.incident_response import remind_checks
 from .services.maintenance import advance_due
 from .services.staleness import remind_stale
 from .upstream import poll_due
@@ -18,6 +19,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     DEFERRED_FANOUT,
     PeriodicJob("maintenance-transitions", 15, advance_due),
     PeriodicJob("stale-incident-reminders", 60, remind_stale),
+    # Status checks of open sev1/sev2 incidents: remind the lead, escalate after missed checks.
+    PeriodicJob("status-checks", 15, remind_checks),
     PeriodicJob("upstream-poll", 15, poll_due),
 ]
 

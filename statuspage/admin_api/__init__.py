@@ -30,4 +30,5 @@ def _ids_in_range(_endpoint, values):
             raise ApiError(404, "not_found", _("No object with %(name)s %(value)s.", name=name, value=value))
 
 
-from . import catalog, deliveries, helpers, incidents, integrations, openapi, subscribers, upstreams  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    catalog, deliveries, helpers, incidents, integrations, openapi, response, subscribers, upstreams)

@@ -5,7 +5,7 @@ from flask import jsonify
 
 from ..channels import CHAT_CHANNELS, SUBSCRIBER_CHANNELS
 from ..models import (COMPONENT_STATUSES, DELIVERY_STATUSES, IMPACTS, INCIDENT_STATUSES, INTEGRATION_KINDS,
-                      MAINTENANCE_STATUSES, RESOLVE_MODES, VISIBILITIES)
+                      MAINTENANCE_STATUSES, NOTE_KINDS, RESOLVE_MODES, RESPONSE_ROLES, SEVERITIES, VISIBILITIES)
 from . import bp
 
 ROLES = ("viewer", "responder", "admin")
@@ -93,6 +93,8 @@ SCHEMAS = {
         "name": {"type": "string"}, "name_translations": {"type": "object"},
         "status": {"type": "string", "enum": list(INCIDENT_STATUSES + MAINTENANCE_STATUSES)},
         "impact": {"type": "string", "enum": list(IMPACTS)}, "visibility": {"type": "string", "enum": list(VISIBILITIES)},
+        "severity": {"type": "string", "enum": list(SEVERITIES)},
+        "roles": {"type": "object", "description": "role → responder id"},
         "draft": {"type": "boolean"}, "component_ids": {"type": "array", "items": {"type": "integer"}},
         "components": {"type": "object"}, "tenant_slugs": {"type": "array", "items": {"type": "string"}},
         "started_at": timestamp, "resolved_at": timestamp, "scheduled_for": timestamp, "scheduled_until": timestamp,
@@ -100,6 +102,9 @@ SCHEMAS = {
     "IncidentInput": {"type": "object", "required": ["name"], "properties": {
         "name": {"type": "string", "minLength": 1, "maxLength": 300},
         "status": {"type": "string", "enum": list(INCIDENT_STATUSES)}, "impact": {"type": "string", "enum": list(IMPACTS)},
+        "severity": {"type": "string", "enum": list(SEVERITIES),
+                     "description": "Default from the impact: critical sev1, major sev2, minor sev3, none sev4. "
+                                    "Declaring (not a draft) pages the severity policy's levels."},
         "body": {"type": "string", "maxLength": 20000, "description": "Markdown"},
         "component_ids": ids, "components": component_map,
         "tenant_slugs": {"type": "array", "items": {"type": "string", "maxLength": 80}, "maxItems": 1000,
@@ -113,10 +118,39 @@ SCHEMAS = {
         "status": {"type": "string", "enum": list(INCIDENT_STATUSES + MAINTENANCE_STATUSES),
                    "description": "With `body`: also posts a timeline update."},
         "impact": {"type": "string", "enum": list(IMPACTS)}, "body": {"type": "string", "maxLength": 20000},
+        "severity": {"type": "string", "enum": list(SEVERITIES),
+                     "description": "Raise or lower; recorded with `severity_reason` and re-pages per the new policy."},
+        "severity_reason": {"type": "string", "maxLength": 500},
         "component_ids": ids, "components": component_map,
         "tenant_slugs": {"type": "array", "items": {"type": "string", "maxLength": 80}, "maxItems": 1000},
         "visibility": {"type": "string", "enum": list(VISIBILITIES)}, "draft": {"type": "boolean"},
         "deliver_notifications": {"type": "boolean"}, "name_translations": translations}},
+    "Responder": {"type": "object", "required": ["id", "name", "level"], "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "email": {"type": ["string", "null"]},
+        "phone": {"type": ["string", "null"]}, "chat": {"type": ["object", "null"]}, "level": {"type": "integer"},
+        "test": {"type": "boolean"}, "deleted_at": timestamp}},
+    "ResponderInput": {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200}, "email": {"type": "string"},
+        "phone": {"type": "string", "description": "E.164 after parsing"},
+        "chat": {"type": "object", "properties": {"kind": {"type": "string", "enum": list(CHAT_CHANNELS)},
+                                                  "url": {"type": "string"}}},
+        "level": {"type": "integer", "minimum": 1, "maximum": 9, "description": "1 = first, 2 = escalation, …"},
+        "test": {"type": "boolean", "description": "A drill pages test responders only."}}},
+    "SeverityPolicy": {"type": "object", "description": "severity → its policy; a PUT replaces the severities given",
+                       "additionalProperties": {"type": "object", "properties": {
+                           "page_levels": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 9}},
+                           "check_minutes": {"type": ["integer", "null"], "minimum": 1, "maximum": 1440},
+                           "escalate_after_missed": {"type": "integer", "minimum": 1, "maximum": 100}}}},
+    "Note": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "incident_id": {"type": "integer"},
+        "kind": {"type": "string", "enum": list(NOTE_KINDS)}, "body": {"type": "string"},
+        "author_id": {"type": ["integer", "null"]}, "created_at": timestamp}},
+    "NoteInput": {"type": "object", "properties": {
+        "body": {"type": "string", "maxLength": 5000, "description": "Required for a note."},
+        "kind": {"type": "string", "enum": ["note", "check"],
+                 "description": "check: \"checked, no change\", starts the next status-check interval"}}},
+    "Team": {"type": "object", "properties": {role: {"type": ["integer", "null"], "minimum": 1}
+                                              for role in RESPONSE_ROLES}},
     "UpdateInput": {"type": "object", "required": ["body"], "properties": {
         "status": {"type": "string", "enum": list(INCIDENT_STATUSES + MAINTENANCE_STATUSES)},
         "body": {"type": "string", "minLength": 1, "maxLength": 20000}, "deliver_notifications": {"type": "boolean"},
@@ -252,6 +286,18 @@ def build_spec() -> dict:
     paths["/incidents/{id}/updates"] = {"parameters": [ID], "post": _op(
         "Post a timeline update (and notify, unless turned off or a draft)", "responder",
         _json(_ref("IncidentUpdate"), "Created"), body=_ref("UpdateInput"), status="201")}
+    paths["/incidents/{id}/notes"] = {"parameters": [ID], "get": _op(
+        "The internal notes (never public, never sent)", "viewer", _json({"type": "array", "items": _ref("Note")})),
+        "post": _op("Add an internal note or a status check", "responder", _json(_ref("Note"), "Created"),
+                    body=_ref("NoteInput"), status="201")}
+    paths["/incidents/{id}/team"] = {"parameters": [ID], "put": _op(
+        "Assign the lead and roles (responder ids; null clears)", "responder",
+        _json({"type": "object", "properties": {"roles": {"type": "object"}}}), body=_ref("Team"))}
+    paths.update(_crud("responders", "Responder", "admin", patch=False, get_one=False, restore=False))
+    paths["/severity-policy"] = {
+        "get": _op("The severity policy", "viewer", _json(_ref("SeverityPolicy"))),
+        "put": _op("Replace the policy of the severities given", "admin", _json(_ref("SeverityPolicy")),
+                   body=_ref("SeverityPolicy"))}
     paths["/deliveries"] = {"get": _op("The delivery log", "viewer", _json({"type": "array", "items": _ref("Delivery")}),
                                        params=[LIMIT, {"name": "incident_id", "in": "query",
                                                        "schema": {"type": "integer", "minimum": 1}},

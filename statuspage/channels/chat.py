@@ -209,3 +209,18 @@ def json_answer(resp) -> dict:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+# A plain text message as each robot takes it: pages to responders, which are not notices.
+_TEXT_BODIES = {
+    "slack": lambda t: {"text": t},
+    "teams": lambda t: {"text": t},
+    "wecom": lambda t: {"msgtype": "text", "text": {"content": cut_bytes(t, 2000)}},
+    "feishu": lambda t: {"msg_type": "text", "content": {"text": t}},
+    "dingtalk": lambda t: {"msgtype": "text", "text": {"content": cut_bytes(t, 2000)}},
+}
+
+
+def plain_text_body(kind: str, text: str) -> dict:
+    """The JSON a `kind` robot posts as a plain text message."""
+    return _TEXT_BODIES.get(kind, _TEXT_BODIES["slack"])(text)

@@ -16,6 +16,8 @@ SUMMARY_STATUSES = ("queued", "sent", "delivered", "failed", "logged", "suppress
 
 
 def _scoped(query, update_id: int | None, incident_id: int | None):
+    # Pages to responders ride the same outbox but are never customer notices.
+    query = query.where(Delivery.kind != "page")
     if update_id is not None:
         query = query.where(Delivery.update_id == update_id)
     if incident_id is not None:

@@ -74,6 +74,15 @@ class Incident(TimestampMixin, SoftDeleteMixin, db.Model):
     upstream_feed_id: Mapped[int | None] = mapped_column(ForeignKey("upstream_feed.id"), nullable=True)
     upstream_entry_id: Mapped[str | None] = mapped_column(String(500), nullable=True)
     upstream_link: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    # The response (models/response.py): severity, the team ({role: responder id}), the status checks.
+    severity: Mapped[str] = mapped_column(String(8), default="sev3", nullable=False)
+    roles: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    # The last "checked" entry; with the last public update it starts the next check interval.
+    last_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Missed checks already reminded since `last_check_at` (or the last public update); reset by a check.
+    missed_checks: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # The highest on-call level paged so far (0: nobody).
+    paged_level: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
 
     tenants: Mapped[list["Tenant"]] = relationship(secondary=incident_tenant, order_by="Tenant.name")  # noqa: F821
     affected: Mapped[list[IncidentComponent]] = relationship(cascade="all, delete-orphan")

@@ -22,6 +22,7 @@ from .component_effects import (  # noqa: F401
     affects_public_components, apply_component_statuses, default_component_status, follow_visibility,
     resolution_conflicts, settled_status)
 from .fanout import fan_out_update
+from .incident_response import change_severity, clean_severity, declare, default_severity
 from .playbooks import unfilled_placeholders
 from .snapshots import incident_dict
 from .tenants import find_tenants_by_slugs
@@ -88,6 +89,10 @@ def clean_incident(data: dict, kind: str = "incident", partial: bool = False) ->
         out["impact"] = choice(data, "impact", IMPACTS, default="minor" if kind == "incident" else "none")
     if has("visibility"):
         out["visibility"] = choice(data, "visibility", VISIBILITIES, default="public")
+    if kind == "incident" and (not partial or "severity" in data):
+        out["severity"] = clean_severity(data, out.get("impact"))
+        if partial:
+            out["severity_reason"] = text(data, "severity_reason", 500)
     if has("draft"):
         out["draft"] = boolean(data, "draft", default=False)
     if has("deliver_notifications"):
@@ -132,7 +137,7 @@ def create_incident(*, name: str, status: str, impact: str = "minor", body: str 
                     tenants=(), visibility: str = "public", draft: bool = False, deliver_notifications: bool = True,
                     name_translations: dict | None = None, body_translations: dict | None = None,
                     kind: str = "incident", actor: Actor, commit: bool = True, post_token: str | None = None,
-                    **window) -> Incident:
+                    severity: str | None = None, **window) -> Incident:
     """Open an incident (or schedule a maintenance) with its first update; the acting user owns it.
 
     `post_token` is the form's one-time token: a second post with it raises AlreadyPosted and changes nothing.
@@ -140,7 +145,8 @@ def create_incident(*, name: str, status: str, impact: str = "minor", body: str 
     token = idempotency.claim_form_token(post_token, actor=actor)
     incident = Incident(kind=kind, name=name, status=statuses_for(kind)[0], impact=impact, visibility=visibility,
                         draft=draft, name_translations=name_translations or {},
-                        owner_id=actor.user_id, started_at=utcnow(), **window)
+                        owner_id=actor.user_id, started_at=utcnow(), severity=severity or default_severity(impact),
+                        **window)
     incident.tenants = list(tenants)
     if kind == "maintenance" and incident.scheduled_for:
         incident.started_at = incident.scheduled_for
@@ -152,6 +158,7 @@ def create_incident(*, name: str, status: str, impact: str = "minor", body: str 
         token.incident_id = incident.id
     post_update(incident, status, body or _("We are investigating this issue."), components or {},
                 deliver_notifications, body_translations=body_translations, actor=actor, commit=False, audit_it=False)
+    declare(incident, actor)
     audit.record("create", incident.kind, incident.id, actor=actor, after=incident_dict(incident),
                  summary=incident.name)
     if commit:
@@ -233,10 +240,13 @@ def update_incident(incident: Incident, fields: dict, *, actor: Actor, commit: b
                         component_id=cid, status=st or default_component_status(incident.kind, incident.impact)))
                 elif st:
                     next(a for a in incident.affected if a.component_id == cid).status = st
+    if "severity" in fields:
+        change_severity(incident, fields["severity"], fields.get("severity_reason", ""), actor=actor, commit=False)
     if not publish:
         follow_visibility(incident, was_public)
     if publish:
         _publish(incident)
+        declare(incident, actor)
     audit.record("publish" if publish else "update", incident.kind, incident.id, actor=actor, before=before,
                  after=incident_dict(incident, with_updates=False), summary=incident.name)
     if commit:

@@ -40,7 +40,8 @@ def update_dict(u: IncidentUpdate) -> dict:
 
 def incident_dict(i: Incident, with_updates: bool = True) -> dict:
     data = {"id": i.id, "kind": i.kind, "name": i.name, "name_translations": dict(i.name_translations or {}),
-            "status": i.status, "impact": i.impact, "visibility": i.visibility, "draft": i.draft,
+            "status": i.status, "impact": i.impact, "severity": i.severity,
+            "roles": dict(i.roles or {}), "visibility": i.visibility, "draft": i.draft,
             "component_ids": [a.component_id for a in i.affected],
             "components": {str(a.component_id): a.status for a in i.affected},
             "tenant_slugs": [t.slug for t in i.tenants],
