@@ -62,27 +62,50 @@ class EmailTemplate:
         values = _values(self.stand_in, row_id, sub_id, token, recipient, self.tenant)
         encoded = {name: value.encode() for name, value in values.items()}
         encoded["date"] = date
-        return values["message_id"], b"".join(p if p.__class__ is bytes else encoded[p] for p in self.parts)
+        out = []
+        for part in self.parts:
+            if part.__class__ is bytes:
+                out.append(part)
+                continue
+            name, breaks = part
+            value = encoded[name]
+            for at in breaks:  # a quoted-printable soft line break fell inside the stand-in: same place here
+                value = value[:at] + _SOFT_BREAK + value[at:]
+            out.append(value)
+        return values["message_id"], b"".join(out)
+
+
+_SOFT_BREAK = b"=\r\n"
 
 
 def _split(data: bytes, stand_in: dict, date: bytes) -> list:
-    """`data` cut at each stand-in value: literal bytes, and in between the name of the value that goes there.
+    """`data` cut at each stand-in value: literal bytes, and in between (name of the value, soft-break offsets).
 
     One pass per row (a join) instead of one replace per value; the Message-ID, which holds the subscriber's
-    id, is matched before the bare id, and a bare id only where it is not part of a longer number.
+    id, is matched before the bare id, and a bare id only where it is not part of a longer number. A value
+    in a quoted-printable body may be cut by a soft line break; a row's value of the same length is cut at
+    the same place.
     """
+    def broken(value: bytes) -> bytes:
+        return rb"(?:=\r\n)?".join(re.escape(value[i:i + 1]) for i in range(len(value)))
+
     fields = [("message_id", re.escape(stand_in["message_id"].encode()))]
     if "link" in stand_in:
-        fields.append(("link", re.escape(stand_in["link"].encode())))
-    fields += [("recipient", re.escape(stand_in["recipient"].encode())),
-               ("token", re.escape(stand_in["token"].encode())), ("date", re.escape(date)),
+        fields.append(("link", broken(stand_in["link"].encode())))
+    fields += [("recipient", broken(stand_in["recipient"].encode())), ("token", broken(stand_in["token"].encode())),
+               ("date", re.escape(date)),
                ("sub_id", rb"(?<![0-9])" + re.escape(stand_in["sub_key"].encode()) + rb"(?![0-9])")]
     pattern = re.compile(b"|".join(b"(" + expr + b")" for _, expr in fields))
     parts: list = []
     pos = 0
     for match in pattern.finditer(data):
         parts.append(data[pos:match.start()])
-        parts.append(fields[match.lastindex - 1][0])
+        text = match.group(0)
+        breaks = []
+        while (at := text.find(_SOFT_BREAK)) >= 0:
+            breaks.append(at)
+            text = text[:at] + text[at + len(_SOFT_BREAK):]
+        parts.append((fields[match.lastindex - 1][0], tuple(breaks)))
         pos = match.end()
     parts.append(data[pos:])
     return parts
