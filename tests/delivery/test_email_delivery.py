@@ -203,3 +203,37 @@ def test_a_slow_send_keeps_its_rows_under_a_lease_the_heartbeat_renews(app, db, 
         worker.join(30)
     assert sorted(smtp_sink.recipients()) == [f"user{i}@example.com" for i in range(3)]
     assert {(r.status, r.attempts) for r in _rows(db, update)} == {("sent", 1)}
+
+
+def test_one_batch_of_accepted_4xx_and_5xx_recipients_is_recorded_row_by_row_in_one_statement(app, db, smtp_sink):
+    from sqlalchemy import event
+
+    smtp_sink.refuse("user1@example.com", 450, "4.2.1 mailbox busy")
+    smtp_sink.refuse("user3@example.com", 550, "5.1.1 no such user")
+    _, update = _post(db, n=5)
+    app.config["DELIVERY_RECORD_EVERY"] = 1000
+    app.config["DELIVERY_RECORD_MS"] = 60_000  # nothing is written before the batch ends
+    writes = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().startswith(("UPDATE delivery", "WITH v(")) and "RETURNING" in statement:
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        counts = drain_outbox()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert counts == {"sent": 3, "retry": 1, "failed": 1}
+    assert len(writes) == 1  # the whole batch's outcomes in one statement
+    rows = {r.recipient: r for r in _rows(db, update)}
+    for address in ("user0@example.com", "user2@example.com", "user4@example.com"):
+        row = rows[address]
+        assert (row.status, row.attempts, row.last_error, row.lease_until) == ("sent", 1, None, None)
+        assert row.sent_at is not None and row.provider_id.startswith("<") and row.provider_id.endswith(">")
+    busy, gone = rows["user1@example.com"], rows["user3@example.com"]
+    assert (busy.status, busy.attempts, busy.sent_at) == ("queued", 1, None) and "450" in busy.last_error
+    assert busy.next_attempt_at > utcnow()
+    assert (gone.status, gone.attempts, gone.sent_at) == ("failed", 1, None) and "550" in gone.last_error
+    assert len({r.provider_id for r in rows.values() if r.status == "sent"}) == 3
+    assert sorted(smtp_sink.recipients()) == ["user0@example.com", "user2@example.com", "user4@example.com"]
