@@ -29,6 +29,9 @@ class Subscriber(TimestampMixin, SoftDeleteMixin, db.Model):
     __table_args__ = (
         Index("uq_subscriber_destination", "channel", "address", func.coalesce(Column("tenant_id"), 0), unique=True),
         Index("ix_subscriber_fanout", "tenant_id", "confirmed", "opted_out"),
+        # The admin's search by part of an address (LIKE '%…%'): trigrams on PostgreSQL, a plain index elsewhere.
+        Index("ix_subscriber_address_search", "address", postgresql_using="gin",
+              postgresql_ops={"address": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
