@@ -4,4 +4,4 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__)
 
 from . import (auth, catalog, dashboard, incidents, maintenance, people, playbooks, records,  # noqa: E402,F401
-               integrations, labels, subscribers, upstreams)
+               integrations, labels, response, subscribers, upstreams)

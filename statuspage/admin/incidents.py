@@ -22,6 +22,7 @@ from .access import acting, get_or_404, require_role, role_required
 from .incident_forms import (
     VISIBILITY_LABELS, FormValues, apply_playbook, audience_of, check_audience, incident_data, incident_form_values,
     new_post_token, update_data)
+from .response import response_context
 
 
 def _choices(kind: str = "incident") -> dict:
@@ -145,7 +146,7 @@ def _detail(incident, errors=None, preview=None, form=None, conflicts=None, stat
                            form=form or _update_form_defaults(incident),
                            conflicts=conflicts, stale=incident.id in stale_incident_ids(),
                            deliveries=incident_deliveries(incident.id), alert_notes=alert_notes_for(incident.id),
-                           **_choices(incident.kind)), status
+                           **response_context(incident), **_choices(incident.kind)), status
 
 
 def _update_form_defaults(incident) -> FormValues:
@@ -198,6 +199,8 @@ def incident_edit(incident_id):
     incident = get_or_404(Incident, incident_id)
     data = {k: v for k, v in incident_data().items()
             if k in ("name", "name_translations", "impact", "visibility", "tenant_slugs")}
+    if incident.kind == "incident" and request.form.get("severity"):
+        data.update(severity=request.form["severity"], severity_reason=request.form.get("severity_reason", ""))
     try:
         service.update_incident(incident, service.clean_incident(data, kind=incident.kind, partial=True),
                                 actor=acting())

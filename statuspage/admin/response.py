@@ -1,0 +1,112 @@
+"""Admin pages of the incident response: responders and the severity policy, and on an incident its team,
+internal notes and status checks."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..models import RESPONSE_ROLES, SEVERITIES, Incident, Responder
+from ..services import incident_response, responders
+from ..services.validation import ValidationError
+from . import bp
+from .access import acting, get_or_404, role_required
+
+
+def response_context(incident: Incident) -> dict:
+    """What the incident page shows of the response (nothing for a maintenance)."""
+    if incident.kind != "incident":
+        return {"response": None}
+    return {"response": {
+        "team": incident_response.team_of(incident), "roles": RESPONSE_ROLES,
+        "role_labels": role_labels(), "responders": responders.list_responders(),
+        "timeline": incident_response.timeline(incident),
+        "next_check": incident_response.next_check_due(incident),
+        "first_notice": incident_response.time_to_first_notice(incident),
+        "severities": SEVERITIES}}
+
+
+def role_labels() -> dict:
+    return {"lead": _("Lead"), "technical": _("Technical"), "communications": _("Communications"),
+            "customer_service": _("Customer service")}
+
+
+@bp.post("/incidents/<incident_id>/notes")
+@role_required("responder")
+def incident_add_note(incident_id):
+    incident = get_or_404(Incident, incident_id)
+    try:
+        if request.form.get("kind") == "check":
+            incident_response.record_check(incident, request.form.get("body", ""), actor=acting())
+            flash(_("Check recorded."), "info")
+        else:
+            incident_response.record_note(incident, request.form.get("body", ""), actor=acting())
+            flash(_("Note added. Only operators see it."), "info")
+    except ValidationError as exc:
+        flash("; ".join(exc.errors.values()), "error")
+    return redirect(url_for("admin.incident_detail", incident_id=incident.id, _anchor="response"))
+
+
+@bp.post("/incidents/<incident_id>/team")
+@role_required("responder")
+def incident_set_team(incident_id):
+    incident = get_or_404(Incident, incident_id)
+    try:
+        incident_response.set_team(incident, {role: request.form.get(role) for role in RESPONSE_ROLES},
+                                   actor=acting())
+        flash(_("Team saved."), "info")
+    except ValidationError as exc:
+        flash("; ".join(exc.errors.values()), "error")
+    return redirect(url_for("admin.incident_detail", incident_id=incident.id, _anchor="response"))
+
+
+@bp.get("/responders")
+@role_required("viewer")
+def responders_page():
+    return _page()
+
+
+def _page(form=None, errors=None, status=200):
+    return render_template("admin/responders.html", responders=responders.list_responders(),
+                           policy=responders.severity_policy(), severities=SEVERITIES, form=form or {},
+                           errors=errors or {}), status
+
+
+@bp.post("/responders")
+@role_required("admin")
+def responders_add():
+    data = {k: request.form.get(k, "").strip() for k in ("name", "email", "phone", "level")}
+    data["test"] = request.form.get("test") == "on"
+    if request.form.get("chat_url", "").strip():
+        data["chat"] = {"kind": request.form.get("chat_kind", ""), "url": request.form.get("chat_url", "").strip()}
+    try:
+        responders.create_responder(responders.clean_responder(data), actor=acting())
+    except ValidationError as exc:
+        return _page(form=request.form, errors=exc.errors, status=422)
+    flash(_("Responder added."), "info")
+    return redirect(url_for("admin.responders_page"))
+
+
+@bp.post("/responders/<responder_id>/delete")
+@role_required("admin")
+def responders_delete(responder_id):
+    responders.delete_responder(get_or_404(Responder, responder_id), actor=acting())
+    flash(_("Responder moved to the trash."), "info")
+    return redirect(url_for("admin.responders_page"))
+
+
+@bp.post("/severity-policy")
+@role_required("admin")
+def severity_policy_save():
+    policy = {}
+    for sev in SEVERITIES:
+        levels = [int(n) for n in request.form.get(f"{sev}_page_levels", "").replace(",", " ").split() if n.isdigit()]
+        minutes = request.form.get(f"{sev}_check_minutes", "").strip()
+        missed = request.form.get(f"{sev}_escalate_after_missed", "").strip()
+        policy[sev] = {"page_levels": levels, "check_minutes": int(minutes) if minutes.isdigit() else None,
+                       "escalate_after_missed": int(missed) if missed.isdigit() else 2}
+    try:
+        responders.save_policy(responders.clean_policy(policy), actor=acting())
+    except ValidationError as exc:
+        return _page(errors=exc.errors, status=422)
+    flash(_("Severity policy saved."), "info")
+    return redirect(url_for("admin.responders_page"))
