@@ -125,6 +125,22 @@ def take_slot(app, key: str, limit: int, window: float) -> float:
     return 0.0
 
 
+def give_back(app, key: str, window: float) -> None:
+    """Return a slot `take_slot` counted: the request never reached the provider."""
+    bucket = int(time.time() // window)
+    client = redis_client(app)
+    if client is not None:
+        try:
+            client.decr(f"statuspage:chat:{key}:{bucket}")
+            return
+        except Exception:
+            app.logger.warning("chat ceiling: Redis unavailable, counting in-process")
+    with _window_lock:
+        started, count = _windows.get(key, (bucket, 0))
+        if started == bucket and count > 0:
+            _windows[key] = (started, count - 1)
+
+
 def reset_slots() -> None:
     """Forget the in-process windows (tests)."""
     with _window_lock:
@@ -156,13 +172,22 @@ class ChatChannel(Channel):
     def robot_key(self, url: str) -> str:
         return f"{self.name}:{sha256(url.encode()).hexdigest()[:24]}"
 
-    def reserve(self, url: str) -> None:
-        """Queue the row again, without sending, when the robot's window is full."""
+    def reserve(self, url: str) -> list[tuple[str, float]]:
+        """Count this send in each of the robot's windows; when one is full, queue the row again without sending."""
+        taken: list[tuple[str, float]] = []
         for limit, window in self.rate_limits:
-            wait = take_slot(self.app, f"{self.robot_key(url)}:{window}", limit, window)
+            key = f"{self.robot_key(url)}:{window}"
+            wait = take_slot(self.app, key, limit, window)
             if wait:
+                self.release(taken)
                 raise DeliveryError(f"{self.name}: waiting for the robot's limit of {limit} per {window:g}s",
                                     retry_after=max(wait, 1.0))
+            taken.append((key, window))
+        return taken
+
+    def release(self, taken: list[tuple[str, float]]) -> None:
+        for key, window in taken:
+            give_back(self.app, key, window)
 
     def prepare(self, url: str, body: dict, secret: str | None) -> tuple[str, dict]:
         """The URL and body actually sent (a signature may go in either)."""
@@ -170,7 +195,7 @@ class ChatChannel(Channel):
 
     def send(self, delivery, message: dict) -> str | None:
         url = delivery.recipient
-        self.reserve(url)
+        taken = self.reserve(url)
         url, body = self.prepare(url, dict(message["json"]), message.get("secret"))
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": self.user_agent}
@@ -178,9 +203,13 @@ class ChatChannel(Channel):
         try:
             resp = session.post(url, data=data, headers=headers, timeout=10, allow_redirects=False)
         except OutboundRefused as exc:
+            self.release(taken)
             self.app.logger.warning("%s %s refused: %s", self.name, delivery.id, exc)
             raise DeliveryError(f"{self.name} refused: the address is not allowed", permanent=True) from exc
         except requests.RequestException as exc:
+            if isinstance(exc, requests.ConnectionError):
+                # Most often nothing reached the robot (refused, no route): do not count it against its limit.
+                self.release(taken)
             raise DeliveryError(f"{self.name} unreachable: {exc.__class__.__name__}") from exc
         return self.check_answer(resp)
 
