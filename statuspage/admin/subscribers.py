@@ -44,11 +44,13 @@ def subscribers():
 
 
 def _csv(filters: service.SubscriberFilters) -> Response:
+    subscribers = service.export_rows(filters, actor=acting())
+
     def rows():
         out = io.StringIO()
         writer = SafeWriter(out)
         writer.writerow(["id", "channel", "address", "tenant", "confirmed", "opted_out", "locale", "created_at"])
-        for n, sub in enumerate(service.export_rows(filters), 1):
+        for n, sub in enumerate(subscribers, 1):
             writer.writerow([sub.id, sub.channel, sub.address, sub.tenant.slug if sub.tenant else "",
                              int(sub.confirmed), int(sub.opted_out), sub.locale,
                              sub.created_at.isoformat() if sub.created_at else ""])

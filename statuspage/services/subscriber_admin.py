@@ -91,10 +91,14 @@ def find_subscribers(filters: SubscriberFilters, before: int | None = None, per_
     return SubscriberPage(items, items[-1].id if more and items else None)
 
 
-def export_rows(filters: SubscriberFilters, limit: int = 1_000_000):
-    """The filtered list for a CSV download, streamed in id order."""
+def export_rows(filters: SubscriberFilters, *, actor: Actor, limit: int = 1_000_000):
+    """The filtered list for a CSV download, streamed in id order; the download is audited first."""
+    described = {k: v for k, v in vars(filters).items() if v}
+    audit.record("subscriber.export", "subscriber", None, actor=actor, after={"filters": described},
+                 summary=f"Exported subscribers from the admin screen ({described or 'all'})")
+    db.session.commit()
     query = _filtered(filters).options(selectinload(Subscriber.tenant)).order_by(Subscriber.id)
-    yield from db.session.scalars(query.limit(limit).execution_options(yield_per=1000))
+    return db.session.scalars(query.limit(limit).execution_options(yield_per=1000))
 
 
 def counts_per_tenant() -> list[dict]:

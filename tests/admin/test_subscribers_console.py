@@ -80,6 +80,8 @@ def test_detail_shows_state_and_the_csv_has_the_filtered_list(client, db, login)
     assert "Pending confirmation" in detail and "Send the confirmation again" in detail
     body = client.get("/admin/subscribers?format=csv&state=pending").get_data(as_text=True)
     assert "pending@example.com" in body and "other@example.com" not in body
+    entry = db.session.query(AuditEntry).filter_by(action="subscriber.export").one()
+    assert entry.after == {"filters": {"state": "pending"}}
 
 
 def test_counts_per_tenant_have_their_own_page(client, db, login):
