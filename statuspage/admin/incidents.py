@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from ..models import CLOSED_STATUSES, COMPONENT_STATUSES, IMPACTS, VISIBILITIES, Incident, Playbook, utcnow
 from ..services import incidents as service
 from ..services import lookup
-from ..services.alerts import notes_for as alert_notes_for
 from ..services.audience import AudienceSummary, audience_summary
 from ..services.catalog import live_components, live_tenants
 from ..services.delivery_log import incident_deliveries
@@ -145,7 +144,7 @@ def _detail(incident, errors=None, preview=None, form=None, conflicts=None, stat
     return render_template("admin/incident_detail.html", incident=incident, errors=errors or {}, preview=preview,
                            form=form or _update_form_defaults(incident),
                            conflicts=conflicts, stale=incident.id in stale_incident_ids(),
-                           deliveries=incident_deliveries(incident.id), alert_notes=alert_notes_for(incident.id),
+                           deliveries=incident_deliveries(incident.id),
                            **response_context(incident), **_choices(incident.kind)), status
 
 

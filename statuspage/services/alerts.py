@@ -1,10 +1,12 @@
 """Alerts in: what a firing or resolved alert from our own monitoring does.
 
 A firing alert sets its component's status (never better than it is) and
-opens or joins the one draft incident of its alert group; the admins are
-emailed when a draft opens. Nothing here reaches subscribers: the draft is
-silent until an operator publishes it. A resolved alert puts its component
-back (or, per integration, only proposes it) and says so on the draft.
+opens or joins the one draft incident of its alert group; a new draft pages
+the responders its severity's policy names (services.responders), or emails
+the admins when that pages nobody. Nothing here reaches subscribers: the
+draft is silent until an operator publishes it. A resolved alert puts its
+component back (or, per integration, only proposes it) and says so on the
+draft's internal timeline.
 
 Exactly once under a burst: one delivery of one integration is applied in
 one transaction that starts by writing the integration's row, so deliveries
@@ -26,12 +28,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..delivery import outbox
 from ..extensions import db
-from ..models import (CLOSED_STATUSES, COMPONENT_SEVERITY, IMPACTS, AdminUser, Alert, AlertGroup, AuditEntry, Component,
-                      Incident, IncidentComponent, IncidentUpdate, Integration, utcnow)
+from ..models import (CLOSED_STATUSES, COMPONENT_SEVERITY, IMPACTS, AdminUser, Alert, AlertGroup, Component, Incident,
+                      IncidentComponent, IncidentUpdate, Integration, utcnow)
 from ..templating import COMPONENT_STATUS_LABELS
 from . import audit
 from .audit import Actor
+from .incident_response import default_severity
 from .incidents import settled_status
+from .responders import add_note, page_responders
 
 # severity label value -> component status, when the integration does not say otherwise
 DEFAULT_SEVERITY = {
@@ -234,6 +238,7 @@ def _fire(integration, group, batch, firing, outcome, actor) -> None:
     elif incident.draft:
         # A worse alert joining the draft raises what the operator will be asked to publish.
         incident.impact = max(incident.impact, IMPACT_FOR[worst], key=_impact_rank)
+        incident.severity = min(incident.severity, default_severity(incident.impact))
     outcome.draft_id = incident.id
     for alert, component in firing:
         if component is None:
@@ -246,12 +251,14 @@ def _fire(integration, group, batch, firing, outcome, actor) -> None:
             audit.record("integration.component_status", "component", component.id, actor=actor,
                          before={"status": before}, after={"status": component.status},
                          summary=f"'{component.name}' {before} -> {component.status} (alert: {alert.summary[:200]})")
+    listed = "; ".join(r["summary"] + (f" ({r['component_name']}: {r['status_label']})" if r["component_name"] else "")
+                       for r in rows)[:3000]
     if not outcome.draft_opened:
-        audit.record("integration.alerts_joined", "incident", incident.id, actor=actor,
-                     after={"integration_id": integration.id, "fingerprints": [a.fingerprint for a, _c in firing]},
-                     summary=f"{len(firing)} more firing alert(s) from '{integration.name}': "
-                             + "; ".join(r["summary"] for r in rows)[:1500])
-    else:
+        add_note(incident, "alert", f"{len(firing)} more firing alert(s) from '{integration.name}': {listed}", actor)
+        return
+    add_note(incident, "alert", f"Firing from '{integration.name}': {listed}", actor)
+    # Until an operator publishes it, the draft is known only to those told here.
+    if not page_responders(incident, f"Alert from '{integration.name}': {incident.name}", actor):
         alert_admins(integration, incident, rows)
 
 
@@ -267,8 +274,9 @@ def _alert_row(alert: Alert, component: Component | None) -> dict:
 
 def _new_draft(integration, group, batch, rows, worst, actor) -> Incident:
     name = f"{integration.name}: {batch.title or rows[0]['summary']}"
-    incident = Incident(kind="incident", name=name[:300], status="investigating", impact=IMPACT_FOR[worst],
-                        visibility="public", draft=True)
+    impact = IMPACT_FOR[worst]
+    incident = Incident(kind="incident", name=name[:300], status="investigating", impact=impact,
+                        severity=default_severity(impact), visibility="public", draft=True)
     db.session.add(incident)
     db.session.flush()
     # Alerts arrive outside any reader's request: the draft is written in the site's default language.
@@ -308,11 +316,9 @@ def _resolve(integration: Integration, alert: Alert, outcome: Outcome, actor: Ac
             else:
                 note += f"; consider setting '{component.name}' to {target}"
     group = db.session.get(AlertGroup, alert.group_id)
-    if group is not None and group.incident_id is not None:
-        audit.record("integration.alert_resolved", "incident", group.incident_id, actor=actor,
-                     after={"integration_id": integration.id, "fingerprint": alert.fingerprint,
-                            "component_id": alert.component_id, "resolve": integration.resolve_mode},
-                     summary=note)
+    incident = db.session.get(Incident, group.incident_id) if group is not None and group.incident_id else None
+    if incident is not None:
+        add_note(incident, "alert", note, actor)
 
 
 def restored_status(component: Component) -> str:
@@ -342,11 +348,3 @@ def recent_alerts(integration_id: int, limit: int = 20) -> list[Alert]:
     return list(db.session.scalars(select(Alert).where(Alert.integration_id == integration_id)
                                    .order_by(Alert.updated_at.desc(), Alert.id.desc()).limit(limit)))
 
-
-def notes_for(incident_id: int, limit: int = 50) -> list[AuditEntry]:
-    """What the monitoring said about an incident (opened, joined, resolved), oldest first: for operators only."""
-    entries = db.session.scalars(select(AuditEntry).where(
-        AuditEntry.object_type == "incident", AuditEntry.object_id == str(incident_id),
-        AuditEntry.action.in_(("integration.draft_opened", "integration.alerts_joined", "integration.alert_resolved")))
-        .order_by(AuditEntry.id.desc()).limit(limit))
-    return list(reversed(list(entries)))

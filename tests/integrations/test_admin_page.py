@@ -1,6 +1,8 @@
 """Admin → Integrations: add one with the form (its URL shown once), see its recent alerts, delete it."""
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from statuspage.models import Incident, Integration
@@ -53,13 +55,13 @@ def test_only_admins_see_the_page(client, role, login):
     assert client.post("/admin/integrations", data={"name": "x", "kind": "grafana"}).status_code == 403
 
 
-def test_the_draft_page_shows_what_the_monitoring_said(client, db, components, login, make_integration):
+def test_the_drafts_internal_timeline_shows_what_the_monitoring_said(client, db, components, login, make_integration):
     _answer, url = make_integration()
     client.post(url, json=alertmanager())
     client.post(url, json=alertmanager(am_alert(status="resolved")))
     login("viewer")
     draft = db.session.query(Incident).one()
     page = client.get(f"/admin/incidents/{draft.id}").get_data(as_text=True)
-    monitoring = page.split('class="alert-notes"')[1]
-    assert "Draft opened from integration" in monitoring and "Alert resolved: WithdrawalErrors on crm" in monitoring
-    assert "restored to operational" in monitoring
+    timeline = html.unescape(page.split('class="timeline internal"')[1])
+    assert "Firing from 'Prod alertmanager': WithdrawalErrors on crm (CRM: Major outage)" in timeline
+    assert "Alert resolved: WithdrawalErrors on crm; 'CRM' restored to operational" in timeline

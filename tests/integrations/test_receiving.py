@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from statuspage.models import Alert, AuditEntry, Component, Delivery, Incident
+from statuspage.models import Alert, Component, Delivery, Incident, IncidentNote, Responder
 from tests.factories import gen_subscriber
 
 from .payloads import alertmanager, am_alert, grafana
@@ -18,6 +18,10 @@ def _drafts(db):
 def _status(db, component) -> str:
     db.session.expire_all()
     return db.session.get(Component, component.id).status
+
+
+def _notes(db, incident) -> list[IncidentNote]:
+    return db.session.query(IncidentNote).filter_by(incident_id=incident.id, kind="alert").order_by(IncidentNote.id).all()
 
 
 def _admin_emails(db) -> list[Delivery]:
@@ -71,7 +75,8 @@ def test_grouped_alerts_share_one_draft_and_a_later_alert_of_the_group_joins_it(
     # "ledger" is not in the map, but a component has that name.
     assert _status(db, components["ledger"]) == "major_outage"
     assert len(_admin_emails(db)) == 1
-    assert db.session.query(AuditEntry).filter_by(action="integration.alerts_joined").count() == 1
+    notes = [n.body for n in _notes(db, draft)]
+    assert len(notes) == 2 and notes[1].startswith("1 more firing alert(s) from 'Prod alertmanager'")
 
 
 def test_another_group_opens_its_own_draft(client, db, components, make_integration):
@@ -88,8 +93,8 @@ def test_a_resolved_alert_restores_the_component_and_is_noted_on_the_draft(clien
     assert result["resolved"] == 1 and result["components"] == {str(components["crm"].id): "operational"}
     assert _status(db, components["crm"]) == "operational"
     [draft] = _drafts(db)
-    note = db.session.query(AuditEntry).filter_by(action="integration.alert_resolved").one()
-    assert note.object_type == "incident" and note.object_id == str(draft.id) and "restored" in note.summary
+    note = _notes(db, draft)[-1]
+    assert note.body.startswith("Alert resolved: WithdrawalErrors on crm") and "restored to operational" in note.body
     # A second resolved notification (Alertmanager repeats it) is ignored.
     assert client.post(url, json=alertmanager(am_alert(status="resolved"))).get_json()["ignored"] == 1
 
@@ -108,8 +113,7 @@ def test_an_integration_that_proposes_leaves_the_component_to_the_operator(clien
     client.post(url, json=alertmanager())
     client.post(url, json=alertmanager(am_alert(status="resolved")))
     assert _status(db, components["crm"]) == "major_outage"
-    note = db.session.query(AuditEntry).filter_by(action="integration.alert_resolved").one()
-    assert "consider setting 'CRM' to operational" in note.summary
+    assert "consider setting 'CRM' to operational" in _notes(db, _drafts(db)[0])[-1].body
 
 
 def test_a_grafana_contact_point_fires_and_resolves(client, db, components, make_integration):
@@ -183,3 +187,20 @@ def test_a_large_alert_group_is_read_up_to_the_integrations_own_limit(client, db
     resp = client.post(url, json=big)
     assert resp.status_code == 200 and resp.get_json()["firing"] == 300
     assert client.post("/integrations/wrong-secret", json=big).status_code == 404
+
+
+def test_a_severe_draft_pages_the_responders_its_severity_names_instead_of_emailing_admins(client, db, components,
+                                                                                        make_integration):
+    db.session.add(Responder(name="On call", email="oncall@example.com", level=1))
+    db.session.commit()
+    _answer, url = make_integration()
+    client.post(url, json=alertmanager(am_alert(severity="critical")))
+    [draft] = _drafts(db)
+    assert draft.severity == "sev1"
+    pages = db.session.query(Delivery).filter_by(kind="page").all()
+    assert [p.recipient for p in pages] == ["oncall@example.com"] and draft.name in json.loads(pages[0].payload)["text"]
+    assert _admin_emails(db) == []
+    assert db.session.query(IncidentNote).filter_by(incident_id=draft.id, kind="page").count() == 1
+    # A minor one (sev3 pages nobody by the seed policy) still reaches the admins.
+    client.post(url, json=alertmanager(am_alert(severity="warning", fingerprint="w1", component="billing"), group="g2"))
+    assert [e.recipient for e in _admin_emails(db)] == ["admin@example.com"]
