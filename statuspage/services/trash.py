@@ -5,13 +5,14 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import (AuditEntry, Component, ComponentGroup, Incident, IncidentComponent, Playbook, Subscriber, Tenant,
-                      UpstreamEntry)
+from ..models import (AuditEntry, Component, ComponentGroup, Incident, IncidentComponent, Playbook, Responder,
+                      Subscriber, Tenant, UpstreamEntry)
 from ..models.incident import CLOSED_STATUSES, incident_tenant
 from ..models.subscriber import subscriber_component
 from . import audit
 from .audit import Actor
 from .incidents import delete_incident, restore_incident
+from .responders import responder_dict
 from .snapshots import component_dict, group_dict, incident_dict, subscriber_dict, template_dict, tenant_dict
 from .validation import ValidationError
 
@@ -23,6 +24,7 @@ KINDS = {
     "group": (ComponentGroup, _l("Component group"), "name", group_dict),
     "tenant": (Tenant, _l("Tenant"), "slug", tenant_dict),
     "subscriber": (Subscriber, _l("Subscriber"), "address", subscriber_dict),
+    "responder": (Responder, _l("Responder"), "name", responder_dict),
 }
 
 

@@ -69,3 +69,13 @@ def test_severity_shows_in_the_admin_list_and_never_on_the_public_page(client, d
     for path in ("/", f"/incidents/{incident.id}", "/history"):
         page = client.get(path).get_data(as_text=True)
         assert "Payments down" in page and "sev1" not in page.lower(), path
+
+
+def test_a_deleted_responder_waits_in_the_trash_and_comes_back(client, db, login):
+    person = _ana(db)
+    login("admin")
+    assert client.post(f"/admin/responders/{person.id}/delete").status_code == 302
+    assert "Ana Lead" not in client.get("/admin/responders").get_data(as_text=True)
+    assert "Ana Lead" in client.get("/admin/trash").get_data(as_text=True)
+    assert client.post(f"/admin/trash/responder/{person.id}", data={"action": "restore"}).status_code == 302
+    assert "Ana Lead" in client.get("/admin/responders").get_data(as_text=True)
