@@ -14,8 +14,9 @@ SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
 SEVERITY_FOR_IMPACT = {"critical": "sev1", "major": "sev2", "minor": "sev3", "none": "sev4"}
 # The roles of an incident's response team; each holds a responder id.
 RESPONSE_ROLES = ("lead", "technical", "communications", "customer_service")
-# note: written by a person; check: "checked, no change"; page, escalation, severity, reminder: recorded by the system.
-NOTE_KINDS = ("note", "check", "page", "escalation", "severity", "reminder")
+# note: written by a person; check: "checked, no change"; page, escalation, severity, reminder, alert (what the
+# monitoring reported): recorded by the system.
+NOTE_KINDS = ("note", "check", "page", "escalation", "severity", "reminder", "alert")
 # The seed policy: sev1 and sev2 are checked every 30 minutes and escalate after two missed checks.
 DEFAULT_POLICY = {
     "sev1": {"page_levels": [1], "check_minutes": 30, "escalate_after_missed": 2},
