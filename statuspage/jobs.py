@@ -9,6 +9,7 @@ from .delivery.periodic import PeriodicJob
 from .services.fanout import run_pending_fanouts
 from .services.incident_response import remind_checks
 from .services.maintenance import advance_due
+from .services.review import remind_overdue
 from .services.staleness import remind_stale
 from .upstream import poll_due
 
@@ -21,6 +22,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("stale-incident-reminders", 60, remind_stale),
     # Status checks of open sev1/sev2 incidents: remind the lead, escalate after missed checks.
     PeriodicJob("status-checks", 15, remind_checks),
+    PeriodicJob("overdue-action-items", 300, remind_overdue),
     PeriodicJob("upstream-poll", 15, poll_due),
 ]
 

@@ -13,6 +13,7 @@ from ..services.delivery_log import incident_deliveries
 from ..services.idempotency import AlreadyPosted
 from ..services.playbooks import PLACEHOLDER_LABELS, PLACEHOLDERS, live_templates, placeholders_used
 from ..services.previews import build_preview, send_test
+from ..services.review import review_outline
 from ..services.staleness import stale_incident_ids
 from ..services.validation import ValidationError
 from ..templating import IMPACT_LABELS, INCIDENT_STATUS_LABELS
@@ -21,7 +22,7 @@ from .access import acting, get_or_404, require_role, role_required
 from .incident_forms import (
     VISIBILITY_LABELS, FormValues, apply_playbook, audience_of, check_audience, incident_data, incident_form_values,
     new_post_token, update_data)
-from .response import response_context
+from .response import response_context, review_context
 
 
 def _choices(kind: str = "incident") -> dict:
@@ -246,17 +247,14 @@ def incident_postmortem(incident_id):
         body = (request.form.get("postmortem_body") or "").strip()
         if len(body) > 50000:
             return render_template("admin/postmortem.html", incident=incident, body=body[:50000],
-                                   errors={"postmortem_body": _("Must be at most %(n)d characters.", n=50000)}), 422
+                                   errors={"postmortem_body": _("Must be at most %(n)d characters.", n=50000)},
+                                   **review_context(incident)), 422
         action = request.form.get("action")
         service.save_postmortem(incident, body, publish={"publish": True, "unpublish": False}.get(action),
                                 actor=acting())
         flash(_("Postmortem published.") if incident.postmortem_published_at else _("Postmortem saved as a draft."),
               "info")
         return redirect(url_for("admin.incident_postmortem", incident_id=incident.id))
-    body = incident.postmortem_body or _postmortem_outline()
-    return render_template("admin/postmortem.html", incident=incident, body=body, errors={})
-
-
-def _postmortem_outline() -> str:
-    return "\n\n".join(f"## {title}\n" for title in (
-        _("Summary"), _("Timeline"), _("Impact"), _("Root cause"), _("What we change")))
+    body = incident.postmortem_body or review_outline()
+    return render_template("admin/postmortem.html", incident=incident, body=body, errors={},
+                           **review_context(incident))

@@ -1,12 +1,12 @@
-"""Admin pages of the incident response: responders and the severity policy, and on an incident its team,
-internal notes and status checks."""
+"""Admin pages of the incident response: responders and the severity policy; on an incident its team,
+internal notes and status checks; on its review the fixed steps and the action items."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..models import RESPONSE_ROLES, SEVERITIES, Incident, Responder
-from ..services import incident_response, responders
+from ..models import RESPONSE_ROLES, SEVERITIES, ActionItem, Incident, Responder, utcnow
+from ..services import incident_response, responders, review
 from ..services.validation import ValidationError
 from . import bp
 from .access import acting, get_or_404, role_required
@@ -110,3 +110,28 @@ def severity_policy_save():
         return _page(errors=exc.errors, status=422)
     flash(_("Severity policy saved."), "info")
     return redirect(url_for("admin.responders_page"))
+
+
+def review_context(incident: Incident) -> dict:
+    """What the review page shows besides the text: its fixed steps and the action items."""
+    return {"review_steps": review.review_steps(), "action_items": review.action_items(incident), "now": utcnow()}
+
+
+@bp.post("/incidents/<incident_id>/action-items")
+@role_required("responder")
+def incident_add_action_item(incident_id):
+    incident = get_or_404(Incident, incident_id)
+    try:
+        review.add_action_item(incident, review.clean_action_item(request.form), actor=acting())
+        flash(_("Action item added."), "info")
+    except ValidationError as exc:
+        flash("; ".join(exc.errors.values()), "error")
+    return redirect(url_for("admin.incident_postmortem", incident_id=incident.id, _anchor="action-items"))
+
+
+@bp.post("/action-items/<item_id>/done")
+@role_required("responder")
+def action_item_done(item_id):
+    item = get_or_404(ActionItem, item_id)
+    review.mark_done(item, request.form.get("done") != "0", actor=acting())
+    return redirect(url_for("admin.incident_postmortem", incident_id=item.incident_id, _anchor="action-items"))

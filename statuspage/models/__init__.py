@@ -20,7 +20,8 @@ from .idempotency import IdempotencyKey
 from .inbound import InboundMessage
 from .integration import ALERT_STATES, INTEGRATION_KINDS, RESOLVE_MODES, Alert, AlertGroup, Integration
 from .response import (
-    DEFAULT_POLICY, NOTE_KINDS, RESPONSE_ROLES, SEVERITIES, SEVERITY_FOR_IMPACT, IncidentNote, Responder, SeverityPolicy)
+    DEFAULT_POLICY, NOTE_KINDS, RESPONSE_ROLES, SEVERITIES, SEVERITY_FOR_IMPACT, ActionItem, IncidentNote, Responder,
+    SeverityPolicy)
 from .site import Setting, SiteState, TenantState
 from .subscriber import Subscriber, subscriber_component
 from .tenant import Tenant

@@ -67,3 +67,19 @@ class IncidentNote(db.Model):
     body: Mapped[str] = mapped_column(Text, default="", nullable=False)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+class ActionItem(db.Model):
+    """A change the review decided on: what, who owns it (an email to remind), by when, and when it was done."""
+
+    __tablename__ = "action_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"), nullable=False, index=True)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    owner_email: Mapped[str] = mapped_column(String(320), nullable=False)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set when the owner was reminded of the overdue item (once).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
