@@ -132,6 +132,9 @@ def test_the_providers_rate_limit_answer_queues_the_row_again(app, db, chat_doub
 
 
 def test_wecom_gets_at_most_20_messages_a_minute_per_robot_and_the_rest_wait(app, db, chat_double):
+    # The ceiling counts per clock minute: start well inside one.
+    if 60 - time.time() % 60 < 25:
+        time.sleep(60 - time.time() % 60 + 0.1)
     url = chat_double.url("wecom")
     gen_subscriber(url, channel="wecom")
     updates = [gen_incident(name=f"Incident {n}").updates[0] for n in range(23)]
