@@ -1,12 +1,15 @@
 """Admin pages of the incident response: responders and the severity policy; on an incident its team,
-internal notes and status checks; on its review the fixed steps and the action items."""
+internal notes and status checks; on its review the fixed steps and the action items; the monthly report."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+import io
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..csv_safe import SafeWriter
 from ..models import RESPONSE_ROLES, SEVERITIES, ActionItem, Incident, Responder, utcnow
-from ..services import incident_response, responders, review
+from ..services import incident_response, measures, responders, review
 from ..services.validation import ValidationError
 from . import bp
 from .access import acting, get_or_404, role_required
@@ -135,3 +138,34 @@ def action_item_done(item_id):
     item = get_or_404(ActionItem, item_id)
     review.mark_done(item, request.form.get("done") != "0", actor=acting())
     return redirect(url_for("admin.incident_postmortem", incident_id=item.incident_id, _anchor="action-items"))
+
+
+@bp.get("/reports")
+@role_required("viewer")
+def incident_report():
+    month = _month()
+    return render_template("admin/report.html", report=measures.monthly_report(month), month=month)
+
+
+@bp.get("/reports.csv")
+@role_required("viewer")
+def incident_report_csv():
+    month = _month()
+    report = measures.monthly_report(month)
+    out = io.StringIO()
+    writer = SafeWriter(out)
+    writer.writerow(["month", "severity", "incidents", *measures.MEASURES, "checks_on_time"])
+    for row in report["rows"]:
+        writer.writerow([month, row["severity"], row["incidents"], *(row[k] for k in measures.MEASURES),
+                         row["checks_on_time"]])
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="incidents-{month}.csv"'})
+
+
+def _month() -> str:
+    month = request.args.get("month") or utcnow().strftime("%Y-%m")
+    try:
+        measures.month_bounds(month)
+    except ValueError:
+        abort(400)
+    return month
