@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from pathlib import Path
 
 from statuspage.csv_safe import FORMULA_STARTS
 from statuspage.models import Subscriber
@@ -48,3 +50,11 @@ def test_an_exported_phone_number_imports_back_unchanged(db):
     report = import_csv_stream(io.StringIO(out.getvalue()), actor=Actor.system())
     assert report.committed
     assert db.session.query(Subscriber.address).scalar() == "+14155550100"
+
+
+def test_every_csv_the_product_writes_goes_through_the_safe_writer():
+    root = Path(__file__).resolve().parents[2] / "statuspage"
+    raw = [f"{p.relative_to(root)}:{n}" for p in root.rglob("*.py") if p.name != "csv_safe.py"
+           for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+           if re.search(r"csv\.(writer|DictWriter)\(", line)]
+    assert raw == [], "write CSV with statuspage.csv_safe.SafeWriter: " + ", ".join(raw)
