@@ -3,9 +3,11 @@ unless OUTBOUND_ALLOW_NETWORKS says so, checked when the URL is saved and again 
 included. The rest of the suite allows 127.0.0.0/8 for its doubles; these tests narrow or empty it."""
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import requests
@@ -189,3 +191,13 @@ def test_viewers_see_a_generic_upstream_error(client, app, db, bearer, server):
     [as_admin] = client.get("/api/admin/v1/upstreams", headers=bearer("admin")).get_json()
     assert "127.0.0.1" in as_admin["last_error"]
     assert as_viewer["last_error"] == "the request could not be completed"
+
+
+def test_no_outbound_http_bypasses_the_guard():
+    """Every HTTP client in statuspage is a guarded_session; the Twilio and SMTP clients talk to configured
+    providers, not to user-supplied URLs."""
+    root = Path(__file__).resolve().parents[2] / "statuspage"
+    raw = [f"{p.relative_to(root)}:{n}" for p in root.rglob("*.py") if p.name != "outbound.py"
+           for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+           if re.search(r"requests\.(get|post|put|head|request|Session)\(|urlopen\(|\bhttpx\b|http\.client", line)]
+    assert raw == [], "use statuspage.outbound.guarded_session: " + ", ".join(raw)
