@@ -39,6 +39,7 @@ def incident_data(form=None) -> dict:
         "name": form.get("name", ""),
         "name_translations": _translation(form, "name"),
         "impact": form.get("impact", "minor"),
+        "severity": form.get("severity", ""),
         "status": form.get("status", "investigating"),
         "body": form.get("body", ""),
         "body_translations": _translation(form, "body"),

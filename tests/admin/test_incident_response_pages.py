@@ -79,3 +79,23 @@ def test_a_deleted_responder_waits_in_the_trash_and_comes_back(client, db, login
     assert "Ana Lead" in client.get("/admin/trash").get_data(as_text=True)
     assert client.post(f"/admin/trash/responder/{person.id}", data={"action": "restore"}).status_code == 302
     assert "Ana Lead" in client.get("/admin/responders").get_data(as_text=True)
+
+
+def _new_incident_form(**kw):
+    data = {"name": "Withdrawals failing", "status": "investigating", "impact": "minor",
+            "body": "Withdrawals fail. Call 400-1.", "visibility": "public", "deliver_notifications": "on",
+            "audience": "everyone", "action": "post"}
+    data.update(kw)
+    return data
+
+
+def test_the_new_incident_form_takes_a_severity_or_defaults_from_the_impact(client, db, login):
+    _ana(db)
+    login("responder")
+    assert 'name="severity"' in client.get("/admin/incidents/new").get_data(as_text=True)
+    assert client.post("/admin/incidents/new", data=_new_incident_form(severity="sev2")).status_code == 302
+    assert client.post("/admin/incidents/new", data=_new_incident_form(name="Slow pages")).status_code == 302
+    by_name = {i.name: i.severity for i in db.session.query(Incident)}
+    assert by_name == {"Withdrawals failing": "sev2", "Slow pages": "sev3"}
+    # The sev2 was declared: level 1 is paged; the sev3 pages nobody.
+    assert [d.recipient for d in db.session.query(Delivery).filter_by(kind="page")] == ["ana@example.com"]
