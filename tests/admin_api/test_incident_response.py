@@ -168,3 +168,31 @@ def test_a_note_never_reaches_a_public_surface_nor_a_customer(client, db, admin)
         assert "sev1" not in page.lower(), path
     db.session.expire_all()
     assert all("xyzzy-internal" not in (d.payload or "") for d in db.session.query(Delivery))
+
+
+def test_done_when_a_sev1_pages_reminds_and_escalates_at_the_real_servers(client, db, admin, smtp_sink,
+                                                                          twilio_double):  # noqa: F811
+    client.put(f"{API}/severity-policy", json={"sev1": {"page_levels": [1], "check_minutes": 1,
+                                                        "escalate_after_missed": 2}}, headers=admin)
+    lead = _responder(client, admin, "Ana", 1, email="ana@example.com", phone="+14155550101")
+    _responder(client, admin, "Bo", 2, email="bo@example.com", phone="+14155550102")
+    gen_subscriber("customer@example.com")
+    db.session.commit()
+    incident = _declare(client, admin, impact="critical")
+    client.put(f"{API}/incidents/{incident['id']}/team", json={"lead": lead["id"]}, headers=admin)
+    drain_outbox()
+    assert sorted(set(smtp_sink.recipients())) == ["ana@example.com", "customer@example.com"]
+    assert [r["form"]["To"] for r in twilio_double.sent()] == ["+14155550101"]
+    start = db.session.get(Incident, incident["id"]).started_at
+    remind_checks(now=start + timedelta(seconds=61))
+    drain_outbox()
+    reminders = [m for m in smtp_sink.messages if "ana@example.com" in m["rcpt_tos"]]
+    assert len(reminders) == 2 and "bo@example.com" not in smtp_sink.recipients()
+    remind_checks(now=start + timedelta(seconds=121))
+    drain_outbox()
+    assert "bo@example.com" in smtp_sink.recipients()
+    assert "+14155550102" in [r["form"]["To"] for r in twilio_double.sent()]
+    customer = [m for m in smtp_sink.messages if "customer@example.com" in m["rcpt_tos"]]
+    assert len(customer) == 1
+    notes = client.get(f"{API}/incidents/{incident['id']}/notes", headers=admin).get_json()
+    assert [n["kind"] for n in notes if n["kind"] in ("escalation",)] == ["escalation"]
