@@ -1,6 +1,6 @@
 """A worker's hold on the rows it claimed: a heartbeat that renews their lease, and outcomes recorded in bulk.
 
-The lease is short (DELIVERY_LEASE_SECONDS, 10 by default) and renewed every
+The lease is short (DELIVERY_LEASE_SECONDS, 8 by default) and renewed every
 third of it while the worker lives, so the rows of a worker that died are
 claimable again within one lease. The worker checks `valid()` before each
 send: it stops sending once it can no longer be sure its lease holds (the

@@ -11,7 +11,7 @@ same row on the wire, and a batch's outcomes are all written before the next
 batch is claimed. A worker killed mid-batch leaves the rows it sent but had
 not yet recorded to be sent again by the worker that takes them over, with
 the same Message-ID: at most one batch per killed worker (DELIVERY_BATCH_SIZE,
-sized to about 2 s of sending), in practice what it sent in its last
+sized to about 1.5 s of sending), in practice what it sent in its last
 DELIVERY_RECORD_MS.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ from .prepared import PreparedEmails
 
 CHANNEL_GROUPS = tuple(CHANNELS)
 PROBE_SECONDS = 2.0
-BATCH_SECONDS = 2.0
+BATCH_SECONDS = 1.5
 MIN_BATCH = 20
 # The first batch of a run, before its rate is known: small, so it cannot hold rows for long.
 FIRST_BATCH = 100
@@ -54,7 +54,7 @@ def worker_name() -> str:
 
 
 def lease_seconds() -> float:
-    return setting("DELIVERY_LEASE_SECONDS", 10)
+    return setting("DELIVERY_LEASE_SECONDS", 8)
 
 
 def batch_size(group: str) -> int:

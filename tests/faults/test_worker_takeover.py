@@ -24,7 +24,7 @@ from tests.helpers import wait_for
 
 N = 2000
 BATCH = 500
-DEFAULT_LEASE = 10
+DEFAULT_LEASE = 8
 TAKEOVER_LIMIT = 15
 
 
