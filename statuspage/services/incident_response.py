@@ -38,9 +38,9 @@ def default_severity(impact: str) -> str:
     return SEVERITY_FOR_IMPACT.get(impact, "sev3")
 
 
-def clean_severity(data: dict, impact: str | None = None) -> str:
-    """`severity` as given, else the one the impact gives."""
-    if data.get("severity") in (None, ""):
+def clean_severity(data: dict, impact: str | None = None, required: bool = False) -> str:
+    """`severity` as given, else (unless `required`, as in an edit) the one the impact gives."""
+    if data.get("severity") in (None, "") and not required:
         return default_severity(impact or "minor")
     return choice(data, "severity", SEVERITIES)
 

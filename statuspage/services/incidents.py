@@ -90,7 +90,7 @@ def clean_incident(data: dict, kind: str = "incident", partial: bool = False) ->
     if has("visibility"):
         out["visibility"] = choice(data, "visibility", VISIBILITIES, default="public")
     if kind == "incident" and (not partial or "severity" in data):
-        out["severity"] = clean_severity(data, out.get("impact"))
+        out["severity"] = clean_severity(data, out.get("impact"), required=partial)
         if partial:
             out["severity_reason"] = text(data, "severity_reason", 500)
     if has("draft"):

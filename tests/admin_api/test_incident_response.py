@@ -196,3 +196,11 @@ def test_done_when_a_sev1_pages_reminds_and_escalates_at_the_real_servers(client
     assert len(customer) == 1
     notes = client.get(f"{API}/incidents/{incident['id']}/notes", headers=admin).get_json()
     assert [n["kind"] for n in notes if n["kind"] in ("escalation",)] == ["escalation"]
+
+
+def test_an_edit_with_an_empty_or_unknown_severity_is_refused(client, db, admin):
+    incident = _declare(client, admin, impact="critical")
+    for bad in ("", "sev0", None):
+        resp = client.patch(f"{API}/incidents/{incident['id']}", json={"severity": bad}, headers=admin)
+        assert resp.status_code == 422, bad
+    assert client.get(f"{API}/incidents/{incident['id']}", headers=admin).get_json()["severity"] == "sev1"
