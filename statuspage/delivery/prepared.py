@@ -30,6 +30,7 @@ _SAFE_RECIPIENT = re.compile(r"[A-Za-z0-9._+-]{1,64}@[A-Za-z0-9.-]{1,120}\Z")
 _BOUNDARY = re.compile(rb'boundary="([^"]+)"')
 _DATE = re.compile(rb"^Date: ([^\r\n]+)\r\n", re.MULTILINE)
 CACHE_SIZE = 512
+MIN_ID_DIGITS = 3
 _ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _LOWER = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -150,6 +151,8 @@ class PreparedEmails:
         if not (_SAFE_TOKEN.match(row.token or "") and _SAFE_RECIPIENT.match(row.recipient or "")):
             return None
         lengths = (len(row.token), len(row.recipient), len(str(row.subscriber_id)), len(str(row.id)))
+        if lengths[2] < MIN_ID_DIGITS:  # a one- or two-digit id is found all over a message: build in full
+            return None
         key = (row.update_id, row.update_updated_at, row.incident_id, row.incident_updated_at, row.locale,
                row.tenant_id, row.tenant_updated_at, lengths)
         if key not in self.templates:

@@ -186,6 +186,9 @@ class DeliveryRun:
             if reason:
                 self.keeper.add(Outcome(row.id, "suppressed", error=reason), "suppressed")
                 continue
+            if channel.unreachable is not None:  # the server is down: no use preparing bytes for it
+                self._failed(row.id, row.subscriber_id, row.attempts, row.created_at, channel.unreachable)
+                continue
             prepared = self.prepared.bytes_for(row)
             if prepared is None:
                 full.append(row)
