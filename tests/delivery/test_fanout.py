@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from statuspage.models import Delivery
+from statuspage.channels import SUBSCRIBER_CHANNELS
 from statuspage.services.fanout import count_recipients, fan_out_update, run_pending_fanouts
 from tests.factories import gen_component, gen_incident, gen_subscriber, gen_tenant, gen_update
 
@@ -66,7 +67,7 @@ def test_drill_reaches_only_the_test_audience(app, db):
     gen_subscriber("customer@example.com")
     gen_subscriber("ops@example.com", test_audience=True)
     update = gen_incident(visibility="drill").updates[0]
-    assert count_recipients(update.incident) == {"email": 1, "sms": 0, "webhook": 0}
+    assert count_recipients(update.incident) == {kind: int(kind == "email") for kind in SUBSCRIBER_CHANNELS}
     fan_out_update(update)
     assert _recipients(db, update) == {"ops@example.com"}
 
