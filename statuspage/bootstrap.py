@@ -4,6 +4,7 @@ from __future__ import annotations
 import fcntl
 import ipaddress
 import secrets
+import socket
 import sys
 from pathlib import Path
 
@@ -76,8 +77,8 @@ def follow_served_address(app: Flask) -> None:
     """PUBLIC_BASE_URL unset: links follow the address actually served, not a guessed :5000.
 
     `flask run --host H --port P` is known at start (so the first-run line is right); otherwise the first
-    request served tells it: the address the server is bound to, or, bound to every interface, the Host
-    the request came to. It is kept in instance/served_base_url for the worker, Celery and `flask demo`,
+    request served tells it: the address the server is bound to, or, bound to every interface, the machine's
+    own name (never a visitor's Host header). It is kept in instance/served_base_url for the worker, Celery and `flask demo`,
     none of which has a request. A public deployment sets PUBLIC_BASE_URL and none of this runs.
     """
     if app.config.get("PUBLIC_BASE_URL_CONFIGURED") or app.config.get("TESTING"):
@@ -97,9 +98,13 @@ def follow_served_address(app: Flask) -> None:
         seen.append(True)
         env = request.environ
         host = env.get("SERVER_NAME", "")
-        base = (_base_url(env.get("wsgi.url_scheme", "http"), host, env.get("SERVER_PORT")) if not _wildcard(host)
-                else f"{request.scheme}://{request.host}")
-        _use(app, base)
+        if _wildcard(host):
+            # Never the visitor's Host header: whoever sent the first request would choose where every
+            # notice's links point. The machine's own name, and a warning to set PUBLIC_BASE_URL.
+            host = socket.getfqdn()
+            app.logger.warning("PUBLIC_BASE_URL is not set and the server listens on every interface: links "
+                               "in notices use %s; set PUBLIC_BASE_URL to the address customers use", host)
+        _use(app, _base_url(env.get("wsgi.url_scheme", "http"), host, env.get("SERVER_PORT")))
 
 
 def _use(app: Flask, base: str) -> None:

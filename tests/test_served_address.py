@@ -1,6 +1,7 @@
 """PUBLIC_BASE_URL unset: links follow the address actually served, and are kept for processes with no request."""
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from flask import Flask
@@ -29,12 +30,13 @@ def test_first_request_sets_the_base_url_and_records_it_for_the_worker_and_the_c
     assert app.config["PUBLIC_BASE_URL"] == "http://127.0.0.1:5173"
 
 
-def test_bound_to_every_interface_the_host_asked_for_is_used(tmp_path):
+def test_bound_to_every_interface_a_visitors_host_header_never_decides_the_links(tmp_path):
     app = _bare_app(tmp_path)
     follow_served_address(app)
     app.test_client().get("/", environ_overrides={"SERVER_NAME": "0.0.0.0", "SERVER_PORT": "8080"},
-                          headers={"Host": "status.lan:8080"})
-    assert app.config["PUBLIC_BASE_URL"] == "http://status.lan:8080"
+                          headers={"Host": "evil.example:8080"})
+    assert app.config["PUBLIC_BASE_URL"] == f"http://{socket.getfqdn()}:8080"
+    assert "evil.example" not in (tmp_path / SERVED_BASE_FILE).read_text()
 
 
 def test_a_configured_public_base_url_is_never_replaced(tmp_path, monkeypatch):
