@@ -19,6 +19,8 @@ def text(data: dict, field: str, max_len: int, required: bool = False, default: 
     if not isinstance(value, str):
         raise ValidationError({field: _("Must be text.")})
     value = value.strip()
+    if "\x00" in value:  # PostgreSQL refuses NUL in text outright: a clear 4xx, never a driver error
+        raise ValidationError({field: _("Must not contain a NUL character.")})
     if required and not value:
         raise ValidationError({field: _("This field is required.")})
     if len(value) > max_len:

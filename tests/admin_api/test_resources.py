@@ -162,3 +162,13 @@ def test_non_json_bodies_are_refused(client, db, admin):
 def test_ids_beyond_the_integer_range_are_404_on_every_resource(client, db, admin, path):
     resp = client.delete("/api/admin/v1" + path, headers=admin)
     assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_nul_character_in_a_name_is_a_clear_422_on_every_database(client, bearer):
+    """PostgreSQL refuses NUL in text; the API must say so, not answer 500."""
+    headers = bearer("admin")
+    resp = client.post("/api/admin/v1/components", json={"name": "\x00"}, headers=headers)
+    assert resp.status_code == 422, resp.get_data(as_text=True)
+    assert "NUL" in resp.get_json()["error"]["message"]
+    resp = client.post("/api/admin/v1/tenants", json={"name": "Acme\x00", "slug": "acme"}, headers=headers)
+    assert resp.status_code == 422

@@ -40,6 +40,7 @@ def test_database_lost_during_fan_out_gives_a_clear_error_and_no_half_written_in
                                                                                       monkeypatch, via):
     from statuspage.delivery.runner import drain_outbox
     from statuspage.services import fanout
+    from statuspage.services import incidents as incident_service
 
     headers = bearer("admin")  # admin@example.com, with password PASSWORD
     addresses = [f"user{i}@example.com" for i in range(15)]
@@ -55,7 +56,8 @@ def test_database_lost_during_fan_out_gives_a_clear_error_and_no_half_written_in
             outage.cut()  # the incident row is flushed; the outbox rows are next
         return original(update, *a, **kw)
 
-    monkeypatch.setattr(fanout, "fan_out_update", fan_out_while_the_database_goes_away)
+    # Patched where the incident service calls it (it imports the function by name).
+    monkeypatch.setattr(incident_service, "fan_out_update", fan_out_while_the_database_goes_away)
     client = outage.app.test_client()
     body = {"name": "Withdrawals failing", "status": "investigating", "impact": "major",
             "body": "Call the hotline.", "deliver_notifications": True}
