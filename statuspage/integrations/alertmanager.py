@@ -29,9 +29,14 @@ def parse_alert(raw, n: int) -> AlertEvent:
 
 
 def parse(data) -> AlertBatch:
+    return parse_grouped(data, "Alertmanager", "4")
+
+
+def parse_grouped(data, tool: str, version: str) -> AlertBatch:
+    """An Alertmanager-shaped grouped payload (Grafana's webhook contact point sends the same shape)."""
     data = common.obj(data, "the body")
-    if "version" in data and str(data["version"]) not in ("4",):
-        raise PayloadInvalid(f"Alertmanager webhook version {str(data['version'])[:10]} is not supported (4 is)")
+    if "version" in data and str(data["version"]) != version:
+        raise PayloadInvalid(f"{tool} webhook version {str(data['version'])[:10]} is not supported ({version} is)")
     if "status" in data:
         common.status(data["status"], "status")
     events = tuple(parse_alert(raw, n) for n, raw in enumerate(common.alert_list(data.get("alerts"))))

@@ -13,21 +13,9 @@ template ("[FIRING:2] ..."), so the draft's name comes from the labels.
 """
 from __future__ import annotations
 
-from ..services.alerts import AlertBatch, PayloadInvalid
-from . import common
-from .alertmanager import parse_alert
+from ..services.alerts import AlertBatch
+from .alertmanager import parse_grouped
 
 
 def parse(data) -> AlertBatch:
-    data = common.obj(data, "the body")
-    if "version" in data and str(data["version"]) not in ("1",):
-        raise PayloadInvalid(f"Grafana webhook version {str(data['version'])[:10]} is not supported (1 is)")
-    if "status" in data:
-        common.status(data["status"], "status")
-    events = tuple(parse_alert(raw, n) for n, raw in enumerate(common.alert_list(data.get("alerts"))))
-    common_labels = common.string_map(data.get("commonLabels"), "commonLabels")
-    common_annotations = common.string_map(data.get("commonAnnotations"), "commonAnnotations")
-    group_labels = common.string_map(data.get("groupLabels"), "groupLabels")
-    title = (common_annotations.get("summary") or common_labels.get("alertname") or events[0].summary)
-    return AlertBatch(group_key=common.group_key(data.get("groupKey"), group_labels), title=title[:200],
-                      events=events)
+    return parse_grouped(data, "Grafana", "1")
